@@ -1,0 +1,1 @@
+"""Users and sessions (django-allauth, headless for the SPA), MFA, profile."""

@@ -1,0 +1,1 @@
+"""API keys for users and service accounts, run tokens, the DRF authentication class."""

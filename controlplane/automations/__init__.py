@@ -1,0 +1,1 @@
+"""Triggers, actions, notifications and SLAs."""

@@ -1,0 +1,1 @@
+"""Block types and documents, envelope encryption, key rotation."""

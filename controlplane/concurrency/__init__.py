@@ -1,0 +1,1 @@
+"""Global concurrency limits with leases, tag limits, deployment concurrency."""

@@ -1,0 +1,1 @@
+"""Tenant context, base models, fail-closed managers, error types, pagination."""

@@ -1,0 +1,48 @@
+"""`python manage.py up`: the embedded runner behind `make up`.
+
+Migrates, provisions the demo tenant, starts the periodic services in-process and serves
+the ASGI app with uvicorn until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from controlplane.core.demo import provision_demo
+from controlplane.services.runner import SERVICES, InProcessServiceRunner
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run Tether in the embedded mode: migrate, provision a demo, serve on HOST:PORT."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-demo", action="store_true", help="do not provision the demo tenant")
+
+    def handle(self, *args: Any, host: str, port: int, no_demo: bool, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        url = f"http://{host}:{port}"
+        if not no_demo:
+            demo = provision_demo()
+            self.stdout.write(f"Demo sign-in: {demo.email} / {demo.password}")
+        runner = InProcessServiceRunner(SERVICES) if settings.TETHER_RUN_SERVICES_IN_PROCESS else None
+        if runner:
+            runner.start()
+        self.stdout.write(f"Tether {settings.TETHER_VERSION} ({settings.TETHER_MODE}) at {url}  (Ctrl-C stops)")
+        self.stdout.flush()
+        config = uvicorn.Config("controlplane.asgi:application", host=host, port=port, lifespan="off", log_level="info")
+        try:
+            uvicorn.Server(config).run()
+        finally:
+            if runner:
+                runner.stop()
+            self.stdout.write("Tether stopped.")

@@ -1,0 +1,1 @@
+"""The event log: recording, ingestion, inbound webhooks, live stream."""

@@ -1,0 +1,1 @@
+"""Flows, deployments, schedules, parameter schemas, variables."""

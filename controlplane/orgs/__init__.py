@@ -1,0 +1,1 @@
+"""Organisations, workspaces, memberships, invitations, roles and scopes, service accounts."""

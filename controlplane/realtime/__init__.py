@@ -1,0 +1,1 @@
+"""Channels consumers: the agent control channel and UI live updates."""

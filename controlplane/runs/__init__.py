@@ -1,0 +1,1 @@
+"""Flow runs, task runs, states, orchestration rules, logs, artifacts, idempotency."""

@@ -1,0 +1,1 @@
+"""Periodic services (scheduler, late runs, lease reaper, retention) and their runner."""

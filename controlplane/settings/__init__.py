@@ -1,0 +1,1 @@
+"""Settings modules: `base` (shared), `embedded` (make up), `prod`, `test`."""

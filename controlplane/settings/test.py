@@ -1,0 +1,26 @@
+"""Tests: real PostgreSQL and Redis on localhost (started by `make test` if needed)."""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from controlplane.settings.base import *  # noqa: F403
+from controlplane.settings.base import VAR_DIR
+from controlplane.settings.env import env_str
+from controlplane.settings.local_secret import read_or_create_secret
+
+TETHER_MODE = "production"
+DEBUG = False
+SECRET_KEY = read_or_create_secret(VAR_DIR / "secret_key")
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tether"))}
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/15")
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Hashing cost is not what these tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,29 @@
+"""Top-level routes. API routes live under /api/v1/; everything else GET is the SPA."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from controlplane.core import health, spa
+from controlplane.core.api.info import ServerInfoView
+
+api_v1 = [
+    path("info/", ServerInfoView.as_view(), name="server-info"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[], authentication_classes=[]),
+        name="api-docs",
+    ),
+    re_path(r"^(?P<path>.*)$", spa.spa_index, name="spa"),
+]
+
+handler400 = "controlplane.core.errors.bad_request"
+handler403 = "controlplane.core.errors.permission_denied"
+handler404 = "controlplane.core.errors.page_not_found"
+handler500 = "controlplane.core.errors.server_error"

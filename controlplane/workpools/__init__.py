@@ -1,0 +1,1 @@
+"""Work pools, queues, agents, leases and dispatch."""

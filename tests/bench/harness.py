@@ -1,0 +1,40 @@
+"""Shared pieces of the benchmarks: reporting, a migrated PostgreSQL database, latency stats."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+
+import psycopg
+
+from tests.support.processes import REPO_ROOT
+
+BENCH_DATABASE_URL = os.environ.get("TETHER_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tether_bench")
+
+
+def report(group: str, name: str, value: float, unit: str) -> None:
+    print(f"BENCH {group}.{name} {value:.3f} {unit}", flush=True)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def fresh_database(url: str = BENCH_DATABASE_URL) -> dict[str, str]:
+    """Drop and recreate the bench database, migrate it, and return the env that points at it."""
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings.test", "DATABASE_URL": url}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO_ROOT, env=env, check=True)
+    return {"DJANGO_SETTINGS_MODULE": "controlplane.settings.test", "DATABASE_URL": url}

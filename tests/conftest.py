@@ -1,0 +1,27 @@
+"""Fixtures shared by every suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def frontend_dist(tmp_path: Path, settings: Settings) -> Path:
+    """A stand-in SPA build, so routing tests do not depend on `npm run build`."""
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(
+        '<!doctype html><html><body><div id="root"></div>'
+        '<script type="module" src="/static/assets/index-test.js"></script></body></html>'
+    )
+    settings.FRONTEND_DIST = dist
+    return dist

@@ -1,0 +1,39 @@
+"""The embedded mode works with no external services."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.test import Client
+
+from controlplane.core.demo import DEMO_EMAIL, provision_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_embedded_settings_use_no_external_services() -> None:
+    assert settings.TETHER_MODE == "embedded"
+    assert settings.REDIS_URL is None
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert settings.TETHER_RUN_SERVICES_IN_PROCESS is True
+
+
+def test_readyz_is_ready_without_redis(client: Client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "not configured"}
+
+
+def test_server_info_reports_embedded_mode(client: Client) -> None:
+    assert client.get("/api/v1/info/").json()["mode"] == "embedded"
+
+
+def test_demo_provisioning_is_idempotent_and_signs_in() -> None:
+    first = provision_demo()
+    second = provision_demo()
+    assert first == second
+    assert first.email == DEMO_EMAIL
+    assert authenticate(username=DEMO_EMAIL, password=first.password) is not None
+    credentials_file = settings.VAR_DIR / "demo_credentials.json"
+    assert credentials_file.stat().st_mode & 0o777 == 0o600
