@@ -8,8 +8,9 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
+
+from controlplane.accounts.models import User
 
 DEMO_EMAIL = "demo@tether.local"
 
@@ -37,8 +38,7 @@ def _demo_password() -> str:
 def provision_demo() -> DemoCredentials:
     """Idempotent: create the demo user once; later calls return the same credentials."""
     password = _demo_password()
-    user_model = get_user_model()
-    user, created = user_model.objects.get_or_create(username=DEMO_EMAIL, defaults={"email": DEMO_EMAIL})
+    user, created = User.objects.get_or_create(email=DEMO_EMAIL)
     if created or not user.check_password(password):
         user.set_password(password)
         user.save(update_fields=["password"])

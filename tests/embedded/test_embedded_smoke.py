@@ -34,6 +34,6 @@ def test_demo_provisioning_is_idempotent_and_signs_in() -> None:
     second = provision_demo()
     assert first == second
     assert first.email == DEMO_EMAIL
-    assert authenticate(username=DEMO_EMAIL, password=first.password) is not None
+    assert authenticate(email=DEMO_EMAIL, password=first.password) is not None
     credentials_file = settings.VAR_DIR / "demo_credentials.json"
     assert credentials_file.stat().st_mode & 0o777 == 0o600
