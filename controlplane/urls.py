@@ -20,6 +20,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[], authentication_classes=[]),
         name="api-docs",
     ),
+    path("", include("controlplane.accounts.urls")),
     re_path(r"^(?P<path>.*)$", spa.spa_index, name="spa"),
 ]
 

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from controlplane.core.errors import error_body
 
 # Paths that belong to the server; a miss under them is a JSON 404, never the SPA.
-SERVER_PREFIXES = ("api/", "static/", "ws/", "hooks/", "healthz", "readyz", "metrics")
+SERVER_PREFIXES = ("api/", "_allauth/", "static/", "ws/", "hooks/", "healthz", "readyz", "metrics")
 
 _NOT_BUILT = (
     "<!doctype html><title>Tether</title><h1>The web UI has not been built</h1>"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from controlplane import __version__
+from controlplane.settings.auth import *  # noqa: F403
+from controlplane.settings.auth import AUTH_APPS, AUTH_MIDDLEWARE
 from controlplane.settings.env import env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "controlplane.audit",
     "controlplane.realtime",
     "controlplane.services",
+    *AUTH_APPS,
 ]
 
 MIDDLEWARE = [
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    *AUTH_MIDDLEWARE,
 ]
 
 ROOT_URLCONF = "controlplane.urls"
