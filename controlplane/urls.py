@@ -4,16 +4,11 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from controlplane.core import health, spa
-from controlplane.core.api.info import ServerInfoView
-
-api_v1 = [
-    path("info/", ServerInfoView.as_view(), name="server-info"),
-]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/v1/", include(("controlplane.api_urls", "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
     path(
         "api/docs/",

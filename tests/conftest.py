@@ -8,6 +8,8 @@ import pytest
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
+from tests.support.tenants import World, build_world
+
 
 @pytest.fixture
 def api_client() -> APIClient:
@@ -25,3 +27,9 @@ def frontend_dist(tmp_path: Path, settings: Settings) -> Path:
     )
     settings.FRONTEND_DIST = dist
     return dist
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    """alice owns acme (workspaces prod, staging); bob is an acme member and prod viewer; charlie owns umbrella."""
+    return build_world()

@@ -5,3 +5,6 @@ class ApikeysConfig(AppConfig):
     name = "controlplane.apikeys"
     label = "apikeys"
     verbose_name = "Apikeys"
+
+    def ready(self) -> None:
+        from controlplane.apikeys import schema  # noqa: F401 - registers the OpenAPI extension

@@ -51,7 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "controlplane.core.middleware.BodySizeLimitMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "controlplane.core.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,9 +88,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
-# Serve straight from the finders: the embedded mode and tests never run collectstatic.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_INDEX_FILE = False
+# ServeStatic (async-capable, so the middleware chain stays async under ASGI) serves straight
+# from the finders: no collectstatic step in any mode. Vite's hashed assets never change.
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_USE_MANIFEST = False
 
 # Request limits: a body larger than this is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TETHER_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
@@ -106,6 +107,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK = {
     # Deny by default: every view must say who may call it.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "controlplane.apikeys.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -113,6 +115,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "controlplane.core.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "controlplane.core.pagination.TetherCursorPagination",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -130,6 +133,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrgRoleEnum": "controlplane.orgs.roles.OrgRole",
+        "WorkspaceRoleEnum": "controlplane.orgs.roles.WorkspaceRole",
+    },
 }
 
 LOGGING = {

@@ -35,6 +35,33 @@ def fresh_database(url: str = BENCH_DATABASE_URL) -> dict[str, str]:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings.test", "DATABASE_URL": url}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO_ROOT, env=env, check=True)
-    return {"DJANGO_SETTINGS_MODULE": "controlplane.settings.test", "DATABASE_URL": url}
+    env = production_env(url)
+    manage("migrate", "-v", "0", env=env)
+    return env
+
+
+def production_env(database_url: str) -> dict[str, str]:
+    """The production settings (pooled connections), made to run over plain HTTP on loopback."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "controlplane.settings.prod",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "TETHER_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnop",
+        "TETHER_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "TETHER_PUBLIC_URL": "http://127.0.0.1",
+        "TETHER_SSL_REDIRECT": "false",
+        "TETHER_LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    """Run a management command against the bench database; return its stdout."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout

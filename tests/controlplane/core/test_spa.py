@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import AsyncClient, Client
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,15 @@ def test_non_get_on_client_route_is_405(client: Client, frontend_dist: Path) -> 
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_built_assets_are_served(client: Client, frontend_dist: Path, settings: Any) -> None:
-    (frontend_dist / "assets" / "app-abc123.js").write_text("console.log('tether')")
+@pytest.mark.asyncio
+async def test_built_assets_are_served_immutable(frontend_dist: Path, settings: Any) -> None:
+    (frontend_dist / "assets" / "app-Ab12Cd34.js").write_text("console.log('tether')")
     settings.STATICFILES_DIRS = [frontend_dist]
-    response = client.get("/static/assets/app-abc123.js")
+    response = await AsyncClient().get("/static/assets/app-Ab12Cd34.js")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"console.log('tether')"  # type: ignore[attr-defined]
+    chunks = [chunk async for chunk in response.streaming_content]  # type: ignore[attr-defined]
+    assert b"".join(chunks) == b"console.log('tether')"
+    assert "immutable" in response["Cache-Control"]
 
 
 def test_missing_build_explains_itself(client: Client, tmp_path: Path, settings: Any) -> None:

@@ -42,6 +42,8 @@ class Command(BaseCommand):
         config = uvicorn.Config("controlplane.asgi:application", host=host, port=port, lifespan="off", log_level="info")
         try:
             uvicorn.Server(config).run()
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the signal after its graceful shutdown; that is our normal exit
         finally:
             if runner:
                 runner.stop()

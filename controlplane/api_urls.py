@@ -1,0 +1,63 @@
+"""Routes under /api/v1/. Every tenant route sits under orgs/{org_slug}/[workspaces/{ws_slug}/]."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path
+from rest_framework.routers import SimpleRouter
+
+from controlplane.apikeys.api.views import PersonalApiKeyViewSet, ServiceAccountApiKeyViewSet
+from controlplane.audit.api.views import AuditEntryViewSet
+from controlplane.core.api.info import ServerInfoView
+from controlplane.flows.api.variables import VariableViewSet
+from controlplane.orgs.api.views_members import (
+    InvitationAcceptView,
+    InvitationDeclineView,
+    InvitationViewSet,
+    OrgMemberViewSet,
+    TransferOwnershipView,
+    WorkspaceMemberViewSet,
+)
+from controlplane.orgs.api.views_orgs import (
+    OrganizationDetailView,
+    OrganizationListView,
+    WorkspaceAccessView,
+    WorkspaceDetailView,
+    WorkspaceListView,
+)
+from controlplane.orgs.api.views_service_accounts import ServiceAccountViewSet
+
+org_router = SimpleRouter(use_regex_path=False)
+org_router.register("members", OrgMemberViewSet, basename="org-members")
+org_router.register("invitations", InvitationViewSet, basename="org-invitations")
+org_router.register("service-accounts", ServiceAccountViewSet, basename="service-accounts")
+org_router.register(
+    "service-accounts/<uuid:service_account_id>/api-keys", ServiceAccountApiKeyViewSet, basename="sa-keys"
+)
+org_router.register("api-keys", PersonalApiKeyViewSet, basename="personal-keys")
+org_router.register("audit-log", AuditEntryViewSet, basename="audit-log")
+
+workspace_router = SimpleRouter(use_regex_path=False)
+workspace_router.register("members", WorkspaceMemberViewSet, basename="workspace-members")
+workspace_router.register("variables", VariableViewSet, basename="variables")
+
+workspace_patterns: list[URLPattern | URLResolver] = [
+    path("", WorkspaceDetailView.as_view(), name="workspace-detail"),
+    path("access/", WorkspaceAccessView.as_view(), name="workspace-access"),
+    *workspace_router.urls,
+]
+
+org_patterns: list[URLPattern | URLResolver] = [
+    path("", OrganizationDetailView.as_view(), name="org-detail"),
+    path("transfer-ownership/", TransferOwnershipView.as_view(), name="org-transfer-ownership"),
+    path("workspaces/", WorkspaceListView.as_view(), name="workspace-list"),
+    path("workspaces/<slug:ws_slug>/", include(workspace_patterns)),
+    *org_router.urls,
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("info/", ServerInfoView.as_view(), name="server-info"),
+    path("orgs/", OrganizationListView.as_view(), name="org-list"),
+    path("orgs/<slug:org_slug>/", include(org_patterns)),
+    path("invitations/accept/", InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("invitations/decline/", InvitationDeclineView.as_view(), name="invitation-decline"),
+]

@@ -1,0 +1,60 @@
+"""DRF authentication with `Authorization: Bearer tether_…` keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from controlplane.apikeys.models import ApiKey
+from controlplane.apikeys.tokens import KeyKind, matches, parse_key
+
+# Every failure says the same thing: which check failed is of use only to an attacker.
+INVALID_KEY = "Invalid, expired or revoked API key."
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(INVALID_KEY)
+        try:
+            token = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed(INVALID_KEY) from None
+        parsed = parse_key(token)
+        if parsed is None or parsed.kind == KeyKind.RUN:
+            raise AuthenticationFailed(INVALID_KEY)
+        key = (
+            ApiKey.dangerously_unscoped.select_related("user", "service_account")
+            .filter(prefix=parsed.lookup_prefix)
+            .first()
+        )
+        if key is None or not matches(token, key.secret_hash) or not key.is_usable():
+            raise AuthenticationFailed(INVALID_KEY)
+        principal = key.user if key.user is not None else key.service_account
+        if principal is None or not principal.is_active:
+            raise AuthenticationFailed(INVALID_KEY)
+        _touch(key)
+        return principal, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="tether"'
+
+
+def _touch(key: ApiKey) -> None:
+    """Record use at most once a minute: a hot key must not write on every request."""
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    ApiKey.dangerously_unscoped.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now

@@ -1,0 +1,1 @@
+"""Writes for organisations, workspaces, members, invitations and service accounts."""

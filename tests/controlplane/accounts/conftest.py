@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+
+from controlplane.accounts.models import User
+from controlplane.accounts.services import user_create
+from tests.controlplane.accounts.headless import PASSWORD, Browser
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    # allauth keeps rate-limit logs in the cache, which outlives a test's database.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return user_create(email="alice@example.com", password=PASSWORD, name="Alice", verified=True)
+
+
+@pytest.fixture
+def browser() -> Browser:
+    return Browser()
+
+
+@pytest.fixture
+def alice_browser(alice: User) -> Browser:
+    """A browser in which alice has just signed in with her password."""
+    browser = Browser()
+    assert browser.login(alice.email).status_code == 200
+    return browser

@@ -1,0 +1,93 @@
+"""Real objects for every route parameter, so the matrices call routes with live ids.
+
+A route whose `{pk}` names a model with no factory here makes the matrices fail: add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
+from controlplane.apikeys.models import ApiKey
+from controlplane.apikeys.services import api_key_create
+from controlplane.audit.models import AuditEntry
+from controlplane.flows.models import Variable
+from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, WorkspaceMembership
+from controlplane.orgs.services.invitations import invitation_create
+from controlplane.orgs.services.service_accounts import service_account_create
+from tests.support.routes import ApiRoute
+from tests.support.tenants import World, actor_for
+
+
+def _service_account(world: World) -> ServiceAccount:
+    account = ServiceAccount.dangerously_unscoped.filter(organization=world.acme, name="matrix-target").first()
+    return account or service_account_create(
+        actor=actor_for(world.alice), organization=world.acme, name="matrix-target"
+    )
+
+
+def _service_account_key(world: World) -> ApiKey:
+    key, _ = api_key_create(
+        actor=actor_for(world.alice), organization=world.acme, name="matrix", service_account=_service_account(world)
+    )
+    return key
+
+
+def _personal_key(world: World) -> ApiKey:
+    key, _ = api_key_create(actor=actor_for(world.alice), organization=world.acme, name="matrix", user=world.alice)
+    return key
+
+
+FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
+    OrgMembership: lambda w: OrgMembership.dangerously_unscoped.get(organization=w.acme, user=w.bob),
+    Invitation: lambda w: invitation_create(actor=actor_for(w.alice), organization=w.acme, email="new@acme.test")[0],
+    ServiceAccount: _service_account,
+    AuditEntry: lambda w: AuditEntry.dangerously_unscoped.filter(organization=w.acme).latest("created_at"),
+    WorkspaceMembership: lambda w: WorkspaceMembership.dangerously_unscoped.get(workspace=w.prod, user=w.bob),
+    Variable: lambda w: Variable.dangerously_unscoped.get_or_create(
+        workspace=w.prod, name="matrix", defaults={"value": 1}
+    )[0],
+}
+
+
+def route_model(route: ApiRoute) -> type[models.Model] | None:
+    serializer = getattr(route.view_class, "serializer_class", None)
+    meta = getattr(serializer, "Meta", None)
+    return getattr(meta, "model", None)
+
+
+def acme_params(route: ApiRoute, world: World) -> dict[str, Any]:
+    """Values for every parameter of `route`, all pointing into acme/prod."""
+    values: dict[str, Any] = {"org_slug": world.acme.slug, "ws_slug": world.prod.slug}
+    if "service_account_id" in route.params:
+        key = _service_account_key(world)
+        values["service_account_id"] = key.service_account_id
+        values["pk"] = key.pk
+    elif "pk" in route.params:
+        model = route_model(route)
+        if model is ApiKey:
+            values["pk"] = _personal_key(world).pk
+        else:
+            assert model in FACTORIES, (
+                f"{route.template}: no object factory for {model}; add one to tests/support/matrix.py"
+            )
+            values["pk"] = FACTORIES[model](world).pk
+    missing = set(route.params) - set(values)
+    assert not missing, f"{route.template}: no value for parameters {missing}; extend tests/support/matrix.py"
+    return values
+
+
+PLAUSIBLE_BODY = {"name": "matrix-x", "role": "viewer", "value": 1, "email": "x@acme.test", "slug": "matrix-x"}
+
+
+def call(client: Any, method: str, url: str) -> Any:
+    if method in ("GET", "DELETE"):
+        return getattr(client, method.lower())(url)
+    return getattr(client, method.lower())(url, PLAUSIBLE_BODY, format="json")
+
+
+def table_counts() -> dict[str, int]:
+    """Row counts of every tenant table: unchanged after a refused request."""
+    return {model.__name__: model.dangerously_unscoped.count() for model in (*FACTORIES, ApiKey)}  # type: ignore[attr-defined]
