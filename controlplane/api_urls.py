@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
+from controlplane.accounts.api import MeView
 from controlplane.apikeys.api.views import PersonalApiKeyViewSet, ServiceAccountApiKeyViewSet
 from controlplane.audit.api.views import AuditEntryViewSet
 from controlplane.core.api.info import ServerInfoView
@@ -56,6 +57,7 @@ org_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("info/", ServerInfoView.as_view(), name="server-info"),
+    path("me/", MeView.as_view(), name="me"),
     path("orgs/", OrganizationListView.as_view(), name="org-list"),
     path("orgs/<slug:org_slug>/", include(org_patterns)),
     path("invitations/accept/", InvitationAcceptView.as_view(), name="invitation-accept"),

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from tests.support.tenants import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # allauth keeps rate-limit logs in the cache, which outlives a test's database.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

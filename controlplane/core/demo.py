@@ -1,4 +1,4 @@
-"""The demo tenant that the embedded mode provisions so a first visit has something to show."""
+"""The demo tenant the embedded mode provisions, so a first visit has something to show."""
 
 from __future__ import annotations
 
@@ -8,21 +8,23 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 
-from controlplane.accounts.models import User
+from controlplane.orgs.bootstrap import BootstrapResult, bootstrap
 
 DEMO_EMAIL = "demo@tether.local"
+DEMO_ORG = "demo"
+DEMO_WORKSPACE = "default"
 
 
 @dataclass(frozen=True)
 class DemoCredentials:
     email: str
     password: str
+    tenant: BootstrapResult
 
 
 def _demo_password() -> str:
-    """The demo password is generated once per var/ directory and kept 0600 beside the data."""
+    """Generated once per var/ directory and kept 0600 beside the data."""
     path = settings.VAR_DIR / "demo_credentials.json"
     if path.exists():
         return str(json.loads(path.read_text(encoding="utf-8"))["password"])
@@ -34,12 +36,10 @@ def _demo_password() -> str:
     return password
 
 
-@transaction.atomic
-def provision_demo() -> DemoCredentials:
-    """Idempotent: create the demo user once; later calls return the same credentials."""
+def provision_demo(*, public_url: str) -> DemoCredentials:
+    """Idempotent: the demo user, organisation `demo`, workspace `default` and their keys."""
     password = _demo_password()
-    user, created = User.objects.get_or_create(email=DEMO_EMAIL)
-    if created or not user.check_password(password):
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    return DemoCredentials(email=DEMO_EMAIL, password=password)
+    tenant = bootstrap(
+        org=DEMO_ORG, workspace=DEMO_WORKSPACE, email=DEMO_EMAIL, password=password, public_url=public_url
+    )
+    return DemoCredentials(email=DEMO_EMAIL, password=password, tenant=tenant)

@@ -41,12 +41,20 @@ def test_embedded_runner_serves_the_product(tmp_path: Path) -> None:
         assert deep_link.status_code == 200
         assert deep_link.text == page.text
 
+        api_url = re.search(r"Workspace API:  (\S+)", server.log())
+        key = re.search(r"Developer key:  (tether_sa_\S+)", server.log())
+        assert api_url, server.log()
+        assert key, server.log()
+        access = httpx.get(f"{api_url.group(1)}/access/", headers={"Authorization": f"Bearer {key.group(1)}"})
+        assert access.status_code == 200
+        assert access.json()["role"] == "developer"
+
         schema = httpx.get(f"{server.url}/api/schema/?format=json")
         assert schema.status_code == 200
         validate(schema.json())
         process = server.process
     assert process.returncode == 0, server.log()
     log = server.log()
-    assert "Demo sign-in: demo@tether.local / " in log
+    assert "Demo sign-in:   demo@tether.local / " in log
     assert "Tether stopped." in log
     assert (tmp_path / "var" / "tether.sqlite3").exists()

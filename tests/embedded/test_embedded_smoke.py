@@ -29,9 +29,10 @@ def test_server_info_reports_embedded_mode(client: Client) -> None:
     assert client.get("/api/v1/info/").json()["mode"] == "embedded"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_demo_provisioning_is_idempotent_and_signs_in() -> None:
-    first = provision_demo()
-    second = provision_demo()
+    first = provision_demo(public_url="http://127.0.0.1:8000")
+    second = provision_demo(public_url="http://127.0.0.1:8000")
     assert first == second
     assert first.email == DEMO_EMAIL
     assert authenticate(email=DEMO_EMAIL, password=first.password) is not None

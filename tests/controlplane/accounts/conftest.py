@@ -1,21 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.core.cache import cache
 
 from controlplane.accounts.models import User
 from controlplane.accounts.services import user_create
-from tests.controlplane.accounts.headless import PASSWORD, Browser
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    # allauth keeps rate-limit logs in the cache, which outlives a test's database.
-    cache.clear()
-    yield
-    cache.clear()
+from tests.support.headless import PASSWORD, Browser
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from controlplane.accounts.models import User
 from controlplane.accounts.services import user_create
-from tests.controlplane.accounts.headless import PASSWORD, Browser
+from tests.support.headless import PASSWORD, Browser
 
 pytestmark = pytest.mark.django_db
 

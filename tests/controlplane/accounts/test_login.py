@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from controlplane.accounts.models import User
-from tests.controlplane.accounts.headless import APP, BROWSER, PASSWORD, Browser, pending_flows
+from tests.support.headless import APP, BROWSER, PASSWORD, Browser, pending_flows
 
 pytestmark = pytest.mark.django_db
 

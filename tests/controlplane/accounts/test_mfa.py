@@ -6,7 +6,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 
 from controlplane.accounts.models import User
-from tests.controlplane.accounts.headless import Browser, pending_flows, totp_code
+from tests.support.headless import Browser, pending_flows, totp_code
 
 pytestmark = pytest.mark.django_db
 

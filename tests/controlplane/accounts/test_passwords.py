@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from controlplane.accounts.models import User
-from tests.controlplane.accounts.headless import NEW_PASSWORD, PASSWORD, Browser, link_key
+from tests.support.headless import NEW_PASSWORD, PASSWORD, Browser, link_key
 
 pytestmark = pytest.mark.django_db
 

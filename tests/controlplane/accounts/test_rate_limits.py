@@ -17,8 +17,8 @@ from django.urls import get_resolver
 
 from controlplane.accounts.middleware import RATE_LIMIT_ACTIONS_BY_ROUTE
 from controlplane.accounts.models import User
-from tests.controlplane.accounts.headless import BROWSER, PASSWORD, Browser, totp_code
 from tests.controlplane.accounts.test_mfa import activate_totp
+from tests.support.headless import BROWSER, PASSWORD, Browser, totp_code
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.test import RequestFactory
 
 from controlplane.accounts.models import User
 from controlplane.accounts.reauth import recently_authenticated
-from tests.controlplane.accounts.headless import Browser, link_key, pending_flows, totp_code
 from tests.controlplane.accounts.test_mfa import activate_totp
+from tests.support.headless import Browser, link_key, pending_flows, totp_code
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from controlplane.accounts.models import User
-from tests.controlplane.accounts.headless import APP, BROWSER, PASSWORD
+from tests.support.headless import APP, BROWSER, PASSWORD
 
 pytestmark = pytest.mark.django_db
 

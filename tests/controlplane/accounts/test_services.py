@@ -10,7 +10,7 @@ from django.test import Client
 from controlplane.accounts.models import User
 from controlplane.accounts.services import user_create, user_sessions_end
 from controlplane.core.errors import ValidationFailed
-from tests.controlplane.accounts.headless import APP, PASSWORD, Browser, pending_flows
+from tests.support.headless import APP, PASSWORD, Browser, pending_flows
 
 pytestmark = pytest.mark.django_db
 

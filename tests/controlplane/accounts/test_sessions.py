@@ -6,7 +6,7 @@ import pytest
 
 from controlplane.accounts.models import User
 from controlplane.accounts.services import user_create
-from tests.controlplane.accounts.headless import PASSWORD, Browser
+from tests.support.headless import PASSWORD, Browser
 
 pytestmark = pytest.mark.django_db
 

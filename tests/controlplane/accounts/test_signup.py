@@ -8,7 +8,7 @@ from django.core import mail
 from pytest_django.fixtures import Settings
 
 from controlplane.accounts.models import User
-from tests.controlplane.accounts.headless import PASSWORD, Browser, link_key, pending_flows
+from tests.support.headless import PASSWORD, Browser, link_key, pending_flows
 
 pytestmark = pytest.mark.django_db
 

@@ -32,8 +32,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         url = f"http://{host}:{port}"
         if not no_demo:
-            demo = provision_demo()
-            self.stdout.write(f"Demo sign-in: {demo.email} / {demo.password}")
+            demo = provision_demo(public_url=url)
+            self.stdout.write(f"Demo sign-in:   {demo.email} / {demo.password}")
+            self.stdout.write(f"Workspace API:  {demo.tenant.api_url}")
+            self.stdout.write(f"Developer key:  {demo.tenant.api_key}")
+            self.stdout.write(f"Agent key:      {demo.tenant.agent_key}")
         runner = InProcessServiceRunner(SERVICES) if settings.TETHER_RUN_SERVICES_IN_PROCESS else None
         if runner:
             runner.start()

@@ -79,3 +79,16 @@ def totp_code(secret: str, *, step: int = 0) -> str:
     """The TOTP code for now (+ `step` periods), from allauth's own HOTP implementation."""
     counter = int(time.time()) // mfa_settings.TOTP_PERIOD + step
     return str(format_hotp_value(hotp_value(secret, counter)))
+
+
+def api(browser: Browser, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
+    """Call Tether's own API from the signed-in browser, CSRF header included."""
+    if method == "GET":
+        return browser.client.get(path)
+    return browser.client.generic(
+        method,
+        path,
+        data="" if data is None else json.dumps(data),
+        content_type="application/json",
+        headers={"X-CSRFToken": browser.csrf_token()},
+    )
