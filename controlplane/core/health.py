@@ -16,8 +16,8 @@ NOT_CONFIGURED = "not configured"
 
 
 @require_GET
-async def healthz(request: HttpRequest) -> JsonResponse:
-    """The process is alive and serving requests (async: no thread hop, no database)."""
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive and serving requests (no database)."""
     return JsonResponse({"status": "ok"})
 
 

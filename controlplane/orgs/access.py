@@ -1,12 +1,16 @@
 """Resolve what a principal may do in an organisation or a workspace named in a URL.
 
 The answer for anything the principal cannot see is NotFound, exactly as for something
-that does not exist: a foreign tenant's slugs and ids reveal nothing.
+that does not exist: a foreign tenant's slugs and ids reveal nothing. Each resolution is a
+single query (the tenant row with the caller's roles as subqueries): it runs on every request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 
 from controlplane.core.errors import NotFound
 from controlplane.orgs.models import Organization, OrgMembership, Workspace, WorkspaceMembership
@@ -42,59 +46,62 @@ def _key_scopes(principal: Principal, granted: frozenset[Scope]) -> frozenset[Sc
     return granted & frozenset(Scope(value) for value in key.scopes if value in Scope._value2member_map_)
 
 
-def _organization(principal: Principal, org_slug: str) -> Organization:
-    organization = Organization.objects.filter(slug=org_slug).first()
-    if organization is None:
-        raise NotFound()
-    key = principal.api_key
-    if key is not None and key.organization_id != organization.id:
-        raise NotFound()
-    if principal.service_account is not None and principal.service_account.organization_id != organization.id:
-        raise NotFound()
-    return organization
-
-
-def _org_role(principal: Principal, organization: Organization) -> str | None:
+def _org_role(principal: Principal, organization_ref: Any) -> Subquery | Value:
     if principal.user is None:
-        return None
-    membership = OrgMembership.dangerously_unscoped.filter(organization=organization, user=principal.user).first()
-    return membership.role if membership else None
+        return Value(None, output_field=CharField())
+    roles = OrgMembership.dangerously_unscoped.filter(organization_id=organization_ref, user=principal.user)
+    return Subquery(roles.values("role")[:1])
+
+
+def _workspace_role(principal: Principal) -> Subquery:
+    memberships = WorkspaceMembership.dangerously_unscoped.filter(workspace_id=OuterRef("pk"))
+    if principal.service_account is not None:
+        memberships = memberships.filter(service_account=principal.service_account)
+    else:
+        memberships = memberships.filter(user=principal.user)
+    return Subquery(memberships.values("role")[:1])
+
+
+def _within_credential(principal: Principal, organizations: QuerySet[Any], field: str) -> QuerySet[Any]:
+    """A key works only in its own organisation; a service account only in its own."""
+    key = principal.api_key
+    if key is not None:
+        organizations = organizations.filter(**{field: key.organization_id})
+    if principal.service_account is not None:
+        organizations = organizations.filter(**{field: principal.service_account.organization_id})
+    return organizations
 
 
 def resolve_org_access(principal: Principal, org_slug: str) -> OrgAccess:
-    organization = _organization(principal, org_slug)
+    organizations = Organization.objects.filter(slug=org_slug).annotate(org_role=_org_role(principal, OuterRef("pk")))
+    organization = _within_credential(principal, organizations, "pk").first()
+    if organization is None:
+        raise NotFound()
     if principal.service_account is not None:
         return OrgAccess(organization=organization, role=None, scopes=frozenset())
-    role = _org_role(principal, organization)
+    role = organization.org_role
     if role is None:
         raise NotFound()
     return OrgAccess(organization=organization, role=role, scopes=_key_scopes(principal, ORG_ROLE_SCOPES[role]))
 
 
 def resolve_workspace_access(principal: Principal, org_slug: str, ws_slug: str) -> WorkspaceAccess:
-    organization = _organization(principal, org_slug)
-    workspace = Workspace.objects.filter(organization=organization, slug=ws_slug).first()
-    if workspace is None:
-        raise NotFound()
+    workspaces = (
+        Workspace.objects.select_related("organization")
+        .filter(slug=ws_slug, organization__slug=org_slug)
+        .annotate(org_role=_org_role(principal, OuterRef("organization_id")), ws_role=_workspace_role(principal))
+    )
+    workspace = _within_credential(principal, workspaces, "organization_id").first()
     key = principal.api_key
-    if key is not None and key.workspace_id is not None and key.workspace_id != workspace.id:
+    if workspace is None or (key is not None and key.workspace_id not in (None, workspace.id)):
         raise NotFound()
-    role = _workspace_role(principal, organization, workspace)
+    role = workspace.ws_role
+    if principal.user is not None:
+        if workspace.org_role is None:
+            raise NotFound()  # a user who left the organisation keeps no workspace role in it
+        if workspace.org_role in ORG_ROLES_WITH_WORKSPACE_OWNERSHIP:
+            role = WorkspaceRole.OWNER
     if role is None:
         raise NotFound()
     scopes = _key_scopes(principal, WORKSPACE_ROLE_SCOPES[role])
-    return WorkspaceAccess(organization=organization, workspace=workspace, role=role, scopes=scopes)
-
-
-def _workspace_role(principal: Principal, organization: Organization, workspace: Workspace) -> str | None:
-    memberships = WorkspaceMembership.dangerously_unscoped.filter(workspace=workspace)
-    if principal.service_account is not None:
-        membership = memberships.filter(service_account=principal.service_account).first()
-        return membership.role if membership else None
-    org_role = _org_role(principal, organization)
-    if org_role is None:
-        return None
-    if org_role in ORG_ROLES_WITH_WORKSPACE_OWNERSHIP:
-        return WorkspaceRole.OWNER
-    membership = memberships.filter(user=principal.user).first()
-    return membership.role if membership else None
+    return WorkspaceAccess(organization=workspace.organization, workspace=workspace, role=role, scopes=scopes)

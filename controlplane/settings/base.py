@@ -51,7 +51,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "controlplane.core.middleware.BodySizeLimitMiddleware",
-    "controlplane.core.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,10 +87,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
-# ServeStatic (async-capable, so the middleware chain stays async under ASGI) serves straight
-# from the finders: no collectstatic step in any mode. Vite's hashed assets never change.
-SERVESTATIC_USE_FINDERS = True
-SERVESTATIC_USE_MANIFEST = False
+# Static files are served at the ASGI layer from the finders' directories (controlplane/core/
+# static.py): no collectstatic step in any mode, and Django never sees those requests.
+
+# Worker threads that run HTTP requests (controlplane/core/asgi_http.py); keep it at or below
+# the database pool size.
+TETHER_HTTP_THREADS = env_int("TETHER_HTTP_THREADS", 16, minimum=1)
 
 # Request limits: a body larger than this is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TETHER_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from django.test import AsyncClient, Client
+from django.test import Client
+
+from controlplane.core.static import with_static_files
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +43,26 @@ def test_non_get_on_client_route_is_405(client: Client, frontend_dist: Path) -> 
 
 
 @pytest.mark.asyncio
-async def test_built_assets_are_served_immutable(frontend_dist: Path, settings: Any) -> None:
+async def test_built_assets_are_served_before_django_and_cached_forever(frontend_dist: Path, settings: Any) -> None:
     (frontend_dist / "assets" / "app-Ab12Cd34.js").write_text("console.log('tether')")
+    (frontend_dist / "assets" / "plain.js").write_text("plain")
     settings.STATICFILES_DIRS = [frontend_dist]
-    response = await AsyncClient().get("/static/assets/app-Ab12Cd34.js")
-    assert response.status_code == 200
-    chunks = [chunk async for chunk in response.streaming_content]  # type: ignore[attr-defined]
-    assert b"".join(chunks) == b"console.log('tether')"
-    assert "immutable" in response["Cache-Control"]
+    app = with_static_files(NotDjango())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        hashed = await client.get("/static/assets/app-Ab12Cd34.js")
+        assert hashed.status_code == 200
+        assert hashed.text == "console.log('tether')"
+        assert "immutable" in hashed.headers["cache-control"]
+        assert "immutable" not in (await client.get("/static/assets/plain.js")).headers["cache-control"]
+        assert (await client.get("/static/assets/missing.js")).text == "django"
+
+
+class NotDjango:
+    """Stands for the Django app behind the static layer: answers what the layer passes on."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"django"})
 
 
 def test_missing_build_explains_itself(client: Client, tmp_path: Path, settings: Any) -> None:
