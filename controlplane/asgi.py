@@ -7,7 +7,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.embedded")
 
-from controlplane.settings.env import load_settings_or_exit  # noqa: E402
+from controlplane.settings.env import load_settings_or_exit
 
 load_settings_or_exit()
 

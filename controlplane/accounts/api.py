@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from controlplane.accounts.models import User
+from controlplane.accounts.services import user_profile_update
 from controlplane.orgs.api.account_base import UserAPIView
 from controlplane.orgs.selectors import organizations_for_user
 
@@ -49,7 +50,5 @@ class MeView(UserAPIView):
     def patch(self, request: Request) -> Response:
         data = ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = self.user
-        user.name = data.validated_data["name"]
-        user.save(update_fields=["name"])
+        user = user_profile_update(user=self.user, name=data.validated_data["name"])
         return Response(ProfileSerializer(user).data)

@@ -73,3 +73,10 @@ def user_sessions_end(*, user: User) -> int:
     user.refresh_from_db(fields=["session_generation"])
     get_usersessions_adapter().end_sessions(live)
     return len(live)
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, name: str) -> User:
+    user.name = name
+    user.save(update_fields=["name"])
+    return user

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -155,3 +158,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> JsonResponse:
     # Django has already logged the exception with its traceback; the client gets no detail.
     return _json_error(500, "server_error", "An unexpected error occurred; it has been logged.")
+
+
+@contextmanager
+def unique_or_conflict(message: str, *, field: str | None = None) -> Iterator[None]:
+    """Turn a unique-constraint violation inside the block into a 409 (the block gets a savepoint)."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise Conflict(message, details={field: ["taken"]} if field else None) from None

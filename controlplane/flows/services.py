@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from controlplane.core.errors import Conflict, ValidationFailed
+from controlplane.core.errors import ValidationFailed, unique_or_conflict
 from controlplane.flows.models import Variable
 from controlplane.orgs.models import Workspace
 
@@ -26,12 +26,9 @@ def _check_value_size(value: Any) -> None:
 @transaction.atomic
 def variable_create(*, workspace: Workspace, name: str, value: Any, tags: list[str]) -> Variable:
     _check_value_size(value)
-    try:
-        with transaction.atomic():
-            variable: Variable = Variable.objects.create(workspace=workspace, name=name, value=value, tags=tags)
-            return variable
-    except IntegrityError:
-        raise Conflict(f"A variable named {name!r} already exists.", details={"name": ["taken"]}) from None
+    with unique_or_conflict(f"A variable named {name!r} already exists.", field="name"):
+        variable: Variable = Variable.objects.create(workspace=workspace, name=name, value=value, tags=tags)
+    return variable
 
 
 @transaction.atomic
@@ -40,11 +37,8 @@ def variable_update(*, variable: Variable, **changes: Any) -> Variable:
         _check_value_size(changes["value"])
     for field, value in changes.items():
         setattr(variable, field, value)
-    try:
-        with transaction.atomic():
-            variable.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError:
-        raise Conflict(f"A variable named {variable.name!r} already exists.", details={"name": ["taken"]}) from None
+    with unique_or_conflict(f"A variable named {variable.name!r} already exists.", field="name"):
+        variable.save(update_fields=[*changes, "updated_at"])
     return variable
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
 import subprocess
 import sys
+import time
 
+import httpx
 import psycopg
 
 from tests.support.processes import REPO_ROOT
@@ -65,3 +68,34 @@ def manage(*args: str, env: dict[str, str]) -> str:
         text=True,
     )
     return result.stdout
+
+
+async def _hammer(url: str, headers: dict[str, str], requests: int, concurrency: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    remaining = requests
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                response = await client.get(url)
+                response.raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+def measure_gets(
+    group: str, name: str, url: str, *, headers: dict[str, str] | None = None, requests: int, concurrency: int = 16
+) -> None:
+    """GET `url` `requests` times from `concurrency` clients (after a warm-up) and report rps, p50, p99."""
+    asyncio.run(_hammer(url, headers or {}, max(100, requests // 10), concurrency))
+    elapsed, latencies = asyncio.run(_hammer(url, headers or {}, requests, concurrency))
+    report(group, f"{name}_rps", requests / elapsed, "req/s")
+    report(group, f"{name}_p50_ms", median(latencies) * 1000, "ms")
+    report(group, f"{name}_p99_ms", percentile(latencies, 0.99) * 1000, "ms")

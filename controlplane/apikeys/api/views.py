@@ -16,8 +16,9 @@ from controlplane.apikeys.models import ApiKey
 from controlplane.apikeys.services import api_key_create, api_key_revoke
 from controlplane.core.errors import Forbidden, NotFound
 from controlplane.orgs.api.base import OrgViewSet
-from controlplane.orgs.models import ServiceAccount, Workspace
+from controlplane.orgs.models import ServiceAccount
 from controlplane.orgs.roles import Scope
+from controlplane.orgs.selectors import workspace_in_organization
 
 REAUTH_REQUIRED = (
     "Creating a key needs a recent sign-in: re-authenticate (password or MFA) and try again within 5 minutes."
@@ -40,11 +41,7 @@ class _KeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewSet):
         values = dict(data.validated_data)
         workspace = None
         if values.get("workspace"):
-            workspace = Workspace.objects.filter(
-                organization=self.access.organization, slug=values["workspace"]
-            ).first()
-            if workspace is None:
-                raise NotFound("Workspace not found.")
+            workspace = workspace_in_organization(organization=self.access.organization, slug=values["workspace"])
         key, secret = api_key_create(
             actor=self.actor,
             organization=self.access.organization,

@@ -26,8 +26,9 @@ from controlplane.orgs.api.serializers import (
     WorkspaceMemberSerializer,
     WorkspaceRoleSerializer,
 )
-from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, Workspace, WorkspaceMembership
+from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, WorkspaceMembership
 from controlplane.orgs.roles import Scope
+from controlplane.orgs.selectors import workspace_in_organization
 from controlplane.orgs.services.invitations import (
     invitation_accept,
     invitation_create,
@@ -111,11 +112,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgVie
         values = dict(data.validated_data)
         workspace = None
         if values.get("workspace"):
-            workspace = Workspace.objects.filter(
-                organization=self.access.organization, slug=values["workspace"]
-            ).first()
-            if workspace is None:
-                raise NotFound("Workspace not found.")
+            workspace = workspace_in_organization(organization=self.access.organization, slug=values["workspace"])
         invitation, _ = invitation_create(
             actor=self.actor,
             organization=self.access.organization,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from controlplane.accounts.models import User
 from controlplane.apikeys.models import ApiKey
 from controlplane.audit.services import audit_record
-from controlplane.core.errors import Conflict, ValidationFailed
+from controlplane.core.errors import Conflict, ValidationFailed, unique_or_conflict
 from controlplane.orgs.models import Organization, OrgMembership, ServiceAccount, Workspace, WorkspaceMembership
 from controlplane.orgs.principals import Actor
 from controlplane.orgs.roles import OrgRole
@@ -131,13 +131,10 @@ def workspace_member_add(
         raise ValidationFailed("The user must be a member of the organisation first (send an invitation).")
     if service_account is not None and service_account.organization_id != organization.id:
         raise ValidationFailed("The service account belongs to another organisation.")
-    try:
-        with transaction.atomic():
-            membership = WorkspaceMembership.dangerously_unscoped.create(
-                workspace=workspace, user=user, service_account=service_account, role=role
-            )
-    except IntegrityError:
-        raise Conflict("That principal already has a role in this workspace; change it instead.") from None
+    with unique_or_conflict("That principal already has a role in this workspace; change it instead."):
+        membership: WorkspaceMembership = WorkspaceMembership.dangerously_unscoped.create(
+            workspace=workspace, user=user, service_account=service_account, role=role
+        )
     audit_record(
         actor=actor,
         action="workspace.member.added",

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from controlplane.audit.services import audit_record
-from controlplane.core.errors import Conflict, ValidationFailed
+from controlplane.core.errors import ValidationFailed, unique_or_conflict
 from controlplane.orgs.models import RESERVED_SLUGS, Organization, OrgMembership, Workspace
 from controlplane.orgs.principals import Actor
 from controlplane.orgs.roles import OrgRole
@@ -21,11 +21,8 @@ def organization_create(*, actor: Actor, slug: str, name: str) -> Organization:
     if user is None:
         raise ValidationFailed("Only a signed-in user can create an organisation.")
     _check_slug(slug)
-    try:
-        with transaction.atomic():
-            organization = Organization.objects.create(slug=slug, name=name)
-    except IntegrityError:
-        raise Conflict(f"The organisation slug {slug!r} is taken.", details={"slug": ["taken"]}) from None
+    with unique_or_conflict(f"The organisation slug {slug!r} is taken.", field="slug"):
+        organization = Organization.objects.create(slug=slug, name=name)
     OrgMembership.dangerously_unscoped.create(organization=organization, user=user, role=OrgRole.OWNER)
     audit_record(actor=actor, action="org.created", organization=organization, target=organization)
     return organization
@@ -49,13 +46,8 @@ def organization_update(*, actor: Actor, organization: Organization, name: str) 
 @transaction.atomic
 def workspace_create(*, actor: Actor, organization: Organization, slug: str, name: str) -> Workspace:
     _check_slug(slug)
-    try:
-        with transaction.atomic():
-            workspace = Workspace.objects.create(organization=organization, slug=slug, name=name)
-    except IntegrityError:
-        raise Conflict(
-            f"A workspace with the slug {slug!r} already exists in this organisation.", details={"slug": ["taken"]}
-        ) from None
+    with unique_or_conflict(f"A workspace with the slug {slug!r} already exists in this organisation.", field="slug"):
+        workspace = Workspace.objects.create(organization=organization, slug=slug, name=name)
     audit_record(
         actor=actor, action="workspace.created", organization=organization, workspace=workspace, target=workspace
     )

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from controlplane.apikeys.models import ApiKey
 from controlplane.audit.services import audit_record
-from controlplane.core.errors import Conflict
+from controlplane.core.errors import unique_or_conflict
 from controlplane.orgs.models import Organization, ServiceAccount
 from controlplane.orgs.principals import Actor
 
@@ -14,13 +14,10 @@ from controlplane.orgs.principals import Actor
 def service_account_create(
     *, actor: Actor, organization: Organization, name: str, description: str = ""
 ) -> ServiceAccount:
-    try:
-        with transaction.atomic():
-            account: ServiceAccount = ServiceAccount.dangerously_unscoped.create(
-                organization=organization, name=name, description=description, created_by=actor.principal.user
-            )
-    except IntegrityError:
-        raise Conflict(f"A service account named {name!r} already exists.", details={"name": ["taken"]}) from None
+    with unique_or_conflict(f"A service account named {name!r} already exists.", field="name"):
+        account: ServiceAccount = ServiceAccount.dangerously_unscoped.create(
+            organization=organization, name=name, description=description, created_by=actor.principal.user
+        )
     audit_record(actor=actor, action="service_account.created", organization=organization, target=account)
     return account
 
