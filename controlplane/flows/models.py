@@ -25,3 +25,58 @@ class Variable(WorkspaceOwnedModel):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["workspace", "name"], name="variable_name_unique_in_workspace")
         ]
+
+
+class Flow(WorkspaceOwnedModel):
+    name = models.CharField(max_length=255)
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta(WorkspaceOwnedModel.Meta):
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="flow_name_unique_in_workspace")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollisionStrategy(models.TextChoices):
+    ENQUEUE = "ENQUEUE"
+    CANCEL_NEW = "CANCEL_NEW"
+
+
+class Deployment(WorkspaceOwnedModel):
+    """How to run a flow: where its code is, with which parameters, on which pool."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="deployments")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    version = models.CharField(max_length=100, blank=True)
+    entrypoint = models.CharField(max_length=1000)
+    source = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    parameter_schema = models.JSONField(default=dict, blank=True)
+    enforce_parameter_schema = models.BooleanField(default=True)
+    work_pool = models.ForeignKey(
+        "workpools.WorkPool", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    work_queue = models.ForeignKey(
+        "workpools.WorkQueue", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    job_variables = models.JSONField(default=dict, blank=True)
+    paused = models.BooleanField(default=False)
+    concurrency_limit = models.PositiveIntegerField(null=True, blank=True)
+    collision_strategy = models.CharField(
+        max_length=16, choices=CollisionStrategy.choices, default=CollisionStrategy.ENQUEUE
+    )
+    retries = models.PositiveIntegerField(default=0)
+    retry_delay_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta(WorkspaceOwnedModel.Meta):
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["flow", "name"], name="deployment_name_unique_in_flow")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow.name}/{self.name}"

@@ -53,7 +53,9 @@ S = Scope
 _READ = frozenset({S.WORKSPACE_READ})
 _VIEWER = _READ | {S.WORKSPACE_MEMBERS_READ}
 _RUNNER = _VIEWER | {S.RUNS_WRITE}
+# Developers also report runs: a flow run on a laptop with a developer key is tracked.
 _DEVELOPER = _RUNNER | {
+    S.RUNS_REPORT,
     S.FLOWS_WRITE,
     S.DEPLOYMENTS_WRITE,
     S.BLOCKS_WRITE,

@@ -1,0 +1,51 @@
+"""Work pools (where runs execute) and their queues (how claims are ordered)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+from controlplane.core.models import WorkspaceOwnedModel
+
+
+class WorkPoolType(models.TextChoices):
+    PROCESS = "process"
+    DOCKER = "docker"
+    KUBERNETES = "kubernetes"
+
+
+class WorkPool(WorkspaceOwnedModel):
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=32, choices=WorkPoolType.choices, default=WorkPoolType.PROCESS)
+    description = models.CharField(max_length=500, blank=True)
+    base_job_template = models.JSONField(default=dict, blank=True)
+    concurrency_limit = models.PositiveIntegerField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+
+    class Meta(WorkspaceOwnedModel.Meta):
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="work_pool_name_unique_in_workspace")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkQueue(WorkspaceOwnedModel):
+    """Claims take runs from higher-priority queues first (1 is the highest)."""
+
+    pool = models.ForeignKey(WorkPool, on_delete=models.CASCADE, related_name="queues")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True)
+    priority = models.PositiveIntegerField(default=1)
+    concurrency_limit = models.PositiveIntegerField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+
+    class Meta(WorkspaceOwnedModel.Meta):
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["pool", "name"], name="work_queue_name_unique_in_pool")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pool.name}/{self.name}"
