@@ -20,6 +20,7 @@ class RunStateFields(models.Model):
     state_name = models.CharField(max_length=64, default="Scheduled")
     state_timestamp = models.DateTimeField(null=True, blank=True)
     state_message = models.TextField(blank=True)
+    state_details = models.JSONField(default=dict, blank=True)
     run_count = models.PositiveIntegerField(default=0)
     start_time = models.DateTimeField(null=True, blank=True)
     end_time = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,40 @@
+"""The ordered rule lists. Order matters: the first rule that decides ends the evaluation."""
+
+from __future__ import annotations
+
+from controlplane.runs.orchestration.rules import (
+    CancellingOnlyEndsCancelled,
+    DeploymentConcurrencyLimit,
+    NamedStatesKeepTheirType,
+    OnlyScheduledRunsBecomeLate,
+    PreventDuplicateSubmission,
+    RepeatedProposalsAreIdempotent,
+    ResumeOnlyLivePauses,
+    RetryFailedRuns,
+    Rule,
+    TasksNeedAnActiveFlowRun,
+    TerminalStatesAreFinal,
+    WaitForScheduledTime,
+)
+
+FLOW_RUN_POLICY: tuple[Rule, ...] = (
+    NamedStatesKeepTheirType(),
+    PreventDuplicateSubmission(),
+    RepeatedProposalsAreIdempotent(),
+    TerminalStatesAreFinal(),
+    CancellingOnlyEndsCancelled(),
+    OnlyScheduledRunsBecomeLate(),
+    ResumeOnlyLivePauses(),
+    WaitForScheduledTime(),
+    DeploymentConcurrencyLimit(),
+    RetryFailedRuns(),
+)
+
+TASK_RUN_POLICY: tuple[Rule, ...] = (
+    NamedStatesKeepTheirType(),
+    RepeatedProposalsAreIdempotent(),
+    TerminalStatesAreFinal(),
+    CancellingOnlyEndsCancelled(),
+    TasksNeedAnActiveFlowRun(),
+    RetryFailedRuns(),
+)

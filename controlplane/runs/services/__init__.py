@@ -1,0 +1,1 @@
+"""Writes for runs: flow runs, task runs, logs, artifacts."""
