@@ -9,6 +9,8 @@ from controlplane.accounts.api import MeView
 from controlplane.apikeys.api.views import PersonalApiKeyViewSet, ServiceAccountApiKeyViewSet
 from controlplane.audit.api.views import AuditEntryViewSet
 from controlplane.core.api.info import ServerInfoView
+from controlplane.flows.api.deployments import DeploymentViewSet
+from controlplane.flows.api.flows import FlowViewSet
 from controlplane.flows.api.variables import VariableViewSet
 from controlplane.orgs.api.views_members import (
     InvitationAcceptView,
@@ -26,6 +28,11 @@ from controlplane.orgs.api.views_orgs import (
     WorkspaceListView,
 )
 from controlplane.orgs.api.views_service_accounts import ServiceAccountViewSet
+from controlplane.runs.api.artifacts import ArtifactViewSet
+from controlplane.runs.api.flow_runs import FlowRunViewSet
+from controlplane.runs.api.logs import FlowRunLogViewSet, LogViewSet
+from controlplane.runs.api.task_runs import TaskRunViewSet
+from controlplane.workpools.api.views import WorkPoolViewSet, WorkQueueViewSet
 
 org_router = SimpleRouter(use_regex_path=False)
 org_router.register("members", OrgMemberViewSet, basename="org-members")
@@ -40,6 +47,15 @@ org_router.register("audit-log", AuditEntryViewSet, basename="audit-log")
 workspace_router = SimpleRouter(use_regex_path=False)
 workspace_router.register("members", WorkspaceMemberViewSet, basename="workspace-members")
 workspace_router.register("variables", VariableViewSet, basename="variables")
+workspace_router.register("flows", FlowViewSet, basename="flows")
+workspace_router.register("deployments", DeploymentViewSet, basename="deployments")
+workspace_router.register("work-pools", WorkPoolViewSet, basename="work-pools")
+workspace_router.register("work-pools/<uuid:pool_id>/queues", WorkQueueViewSet, basename="work-queues")
+workspace_router.register("flow-runs", FlowRunViewSet, basename="flow-runs")
+workspace_router.register("task-runs", TaskRunViewSet, basename="task-runs")
+workspace_router.register("flow-runs/<uuid:flow_run_id>/logs", FlowRunLogViewSet, basename="flow-run-logs")
+workspace_router.register("logs", LogViewSet, basename="logs")
+workspace_router.register("artifacts", ArtifactViewSet, basename="artifacts")
 
 workspace_patterns: list[URLPattern | URLResolver] = [
     path("", WorkspaceDetailView.as_view(), name="workspace-detail"),

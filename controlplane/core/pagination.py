@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+
+INVALID_CURSOR = "Invalid cursor: use the `next` or `previous` link as given."
 
 
 class TetherCursorPagination(CursorPagination):
@@ -19,4 +22,11 @@ class TetherCursorPagination(CursorPagination):
         try:
             return super().decode_cursor(request)
         except NotFound:
-            raise ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]}) from None
+            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, TypeError):
+            # A well-encoded cursor whose position does not fit the ordering field (forged).
+            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None

@@ -113,7 +113,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["controlplane.core.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "controlplane.core.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "controlplane.core.pagination.TetherCursorPagination",
@@ -137,6 +137,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrgRoleEnum": "controlplane.orgs.roles.OrgRole",
         "WorkspaceRoleEnum": "controlplane.orgs.roles.WorkspaceRole",
+        "WorkPoolTypeEnum": "controlplane.workpools.models.WorkPoolType",
+        "ArtifactTypeEnum": "controlplane.runs.models.ArtifactType",
+        "StateTypeEnum": "controlplane.runs.states.StateType",
     },
 }
 

@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 import httpx
 import psycopg
@@ -70,7 +71,11 @@ def manage(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
-async def _hammer(url: str, headers: dict[str, str], requests: int, concurrency: int) -> tuple[float, list[float]]:
+Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+async def hammer(send: Send, *, headers: dict[str, str], requests: int, concurrency: int) -> tuple[float, list[float]]:
+    """Run `send` `requests` times from `concurrency` concurrent clients; (elapsed seconds, latencies)."""
     latencies: list[float] = []
     remaining = requests
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -81,7 +86,7 @@ async def _hammer(url: str, headers: dict[str, str], requests: int, concurrency:
             while remaining > 0:
                 remaining -= 1
                 started = time.perf_counter()
-                response = await client.get(url)
+                response = await send(client)
                 response.raise_for_status()
                 latencies.append(time.perf_counter() - started)
 
@@ -90,12 +95,25 @@ async def _hammer(url: str, headers: dict[str, str], requests: int, concurrency:
         return time.perf_counter() - started, latencies
 
 
+def measure(
+    group: str,
+    name: str,
+    send: Send,
+    *,
+    headers: dict[str, str] | None = None,
+    requests: int,
+    concurrency: int = 16,
+    suffix: str = "",
+) -> None:
+    """Report throughput and latency of `send` after a warm-up (`suffix` ends each figure's name)."""
+    asyncio.run(hammer(send, headers=headers or {}, requests=max(100, requests // 10), concurrency=concurrency))
+    elapsed, latencies = asyncio.run(hammer(send, headers=headers or {}, requests=requests, concurrency=concurrency))
+    report(group, f"{name}_rps{suffix}", requests / elapsed, "req/s")
+    report(group, f"{name}_p50_ms{suffix}", median(latencies) * 1000, "ms")
+    report(group, f"{name}_p99_ms{suffix}", percentile(latencies, 0.99) * 1000, "ms")
+
+
 def measure_gets(
     group: str, name: str, url: str, *, headers: dict[str, str] | None = None, requests: int, concurrency: int = 16
 ) -> None:
-    """GET `url` `requests` times from `concurrency` clients (after a warm-up) and report rps, p50, p99."""
-    asyncio.run(_hammer(url, headers or {}, max(100, requests // 10), concurrency))
-    elapsed, latencies = asyncio.run(_hammer(url, headers or {}, requests, concurrency))
-    report(group, f"{name}_rps", requests / elapsed, "req/s")
-    report(group, f"{name}_p50_ms", median(latencies) * 1000, "ms")
-    report(group, f"{name}_p99_ms", percentile(latencies, 0.99) * 1000, "ms")
+    measure(group, name, lambda client: client.get(url), headers=headers, requests=requests, concurrency=concurrency)

@@ -9,14 +9,19 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from controlplane.apikeys.models import ApiKey
 from controlplane.apikeys.services import api_key_create
 from controlplane.audit.models import AuditEntry
-from controlplane.flows.models import Variable
+from controlplane.core.tenancy import tenant_scope
+from controlplane.flows.models import Deployment, Flow, Variable
 from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, WorkspaceMembership
 from controlplane.orgs.services.invitations import invitation_create
 from controlplane.orgs.services.service_accounts import service_account_create
+from controlplane.runs.models import Artifact, FlowRun, Log, TaskRun
+from controlplane.workpools.models import WorkPool, WorkQueue
+from controlplane.workpools.services import work_pool_create
 from tests.support.routes import ApiRoute
 from tests.support.tenants import World, actor_for
 
@@ -35,6 +40,72 @@ def _service_account_key(world: World) -> ApiKey:
     return key
 
 
+def _flow_run(world: World) -> FlowRun:
+    flow, _ = Flow.dangerously_unscoped.get_or_create(workspace=world.prod, name="matrix")
+    run: FlowRun | None = FlowRun.dangerously_unscoped.filter(workspace=world.prod, name="matrix-run").first()
+    return run or FlowRun.dangerously_unscoped.create(workspace=world.prod, flow=flow, name="matrix-run")
+
+
+def _task_run(world: World) -> TaskRun:
+    task, _ = TaskRun.dangerously_unscoped.get_or_create(
+        workspace=world.prod, flow_run=_flow_run(world), name="matrix-task", defaults={"task_key": "matrix"}
+    )
+    return task
+
+
+def _log(world: World) -> Log:
+    log, _ = Log.dangerously_unscoped.get_or_create(
+        workspace=world.prod,
+        flow_run=_flow_run(world),
+        source="matrix",
+        seq=0,
+        defaults={"message": "matrix", "timestamp": timezone.now()},
+    )
+    return log  # type: ignore[no-any-return]
+
+
+def _artifact(world: World) -> Artifact:
+    artifact: Artifact | None = Artifact.dangerously_unscoped.filter(workspace=world.prod, key="matrix").first()
+    return artifact or Artifact.dangerously_unscoped.create(
+        workspace=world.prod, key="matrix", type="markdown", data="# matrix", flow_run=_flow_run(world)
+    )
+
+
+def _flow(world: World) -> Flow:
+    flow, _ = Flow.dangerously_unscoped.get_or_create(workspace=world.prod, name="matrix")
+    return flow
+
+
+def _work_pool(world: World) -> WorkPool:
+    pool: WorkPool | None = WorkPool.dangerously_unscoped.filter(workspace=world.prod, name="matrix").first()
+    if pool is not None:
+        return pool
+    with tenant_scope(organization_id=world.acme.id, workspace_id=world.prod.id):
+        return work_pool_create(actor=actor_for(world.alice), workspace=world.prod, name="matrix")
+
+
+def _work_queue(world: World) -> WorkQueue:
+    """A non-default queue of the matrix pool (the default one refuses deletion)."""
+    queue, _ = WorkQueue.dangerously_unscoped.get_or_create(
+        workspace=world.prod, pool=_work_pool(world), name="matrix-queue", defaults={"priority": 2}
+    )
+    return queue
+
+
+def _deployment(world: World) -> Deployment:
+    deployment, _ = Deployment.dangerously_unscoped.get_or_create(
+        workspace=world.prod,
+        flow=_flow(world),
+        name="matrix",
+        defaults={
+            "entrypoint": "flows/matrix.py:main",
+            "work_pool": _work_pool(world),
+            "work_queue": _work_queue(world),
+        },
+    )
+    return deployment
+
+
 def _personal_key(world: World) -> ApiKey:
     key, _ = api_key_create(actor=actor_for(world.alice), organization=world.acme, name="matrix", user=world.alice)
     return key
@@ -49,6 +120,14 @@ FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
     Variable: lambda w: Variable.dangerously_unscoped.get_or_create(
         workspace=w.prod, name="matrix", defaults={"value": 1}
     )[0],
+    FlowRun: _flow_run,
+    TaskRun: _task_run,
+    Log: _log,
+    Artifact: _artifact,
+    Flow: _flow,
+    Deployment: _deployment,
+    WorkPool: _work_pool,
+    WorkQueue: _work_queue,
 }
 
 
@@ -74,6 +153,12 @@ def acme_params(route: ApiRoute, world: World) -> dict[str, Any]:
                 f"{route.template}: no object factory for {model}; add one to tests/support/matrix.py"
             )
             values["pk"] = FACTORIES[model](world).pk
+    if "flow_run_id" in route.params:
+        values["flow_run_id"] = _flow_run(world).pk
+    if "artifact_key" in route.params:
+        values["artifact_key"] = _artifact(world).key
+    if "pool_id" in route.params:
+        values["pool_id"] = _work_pool(world).pk
     missing = set(route.params) - set(values)
     assert not missing, f"{route.template}: no value for parameters {missing}; extend tests/support/matrix.py"
     return values

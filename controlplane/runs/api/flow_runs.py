@@ -28,7 +28,7 @@ from controlplane.runs.api.serializers import (
 )
 from controlplane.runs.models import FlowRun
 from controlplane.runs.orchestration.context import OrchestrationResult, ResultStatus
-from controlplane.runs.selectors import FLOW_RUN_ORDERINGS, flow_run_counts_by_state, flow_runs_filtered
+from controlplane.runs.selectors.runs import FLOW_RUN_ORDERINGS, flow_run_counts_by_state, flow_runs_filtered
 from controlplane.runs.services.flow_runs import (
     FlowRunRequest,
     flow_run_cancel,

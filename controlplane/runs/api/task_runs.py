@@ -21,7 +21,7 @@ from controlplane.runs.api.serializers import (
     state_spec,
 )
 from controlplane.runs.models import TaskRun
-from controlplane.runs.selectors import task_runs_for
+from controlplane.runs.selectors.runs import task_runs_for
 from controlplane.runs.services.task_runs import TaskRunReport, task_runs_report
 
 

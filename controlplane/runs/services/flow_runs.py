@@ -155,16 +155,19 @@ def flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunReque
     ctx = evaluate(FLOW_RUN_POLICY, TransitionContext(run=run, initial=None, proposed=proposed, now=now))
     if ctx.status != ResultStatus.ACCEPT:
         raise ValidationFailed(f"The initial state was refused: {ctx.reason}", details={"state": proposed.type})
-    try:
-        with transaction.atomic():
-            book_state(run, None, ctx.proposed, now)
-            run.save()
-    except IntegrityError:
-        # Another request with the same idempotency key won the race: answer with its run.
-        found = _existing_for_key(request) if request.idempotency_key else None
-        if found is None:
-            raise
-        return found
+    book_state(run, None, ctx.proposed, now)
+    if request.idempotency_key:
+        try:
+            with transaction.atomic():
+                run.save(force_insert=True)
+        except IntegrityError:
+            # Another request with the same key won the race: answer with its run.
+            found = _existing_for_key(request)
+            if found is None:
+                raise
+            return found
+    else:
+        run.save(force_insert=True)
     FlowRunState.objects.create(
         flow_run=run, type=run.state_type, name=run.state_name, timestamp=now, details=ctx.proposed.details
     )

@@ -1,0 +1,1 @@
+"""Reads for runs, logs and artifacts."""
