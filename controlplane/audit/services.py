@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.db import models
@@ -37,3 +38,33 @@ def audit_record(
     )
     entry.save()
     return entry
+
+
+def audit_workspace_record(
+    *,
+    actor: Actor,
+    action: str,
+    target: Any,
+    target_label: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record a change to a workspace-owned object (pool, queue, deployment, block…)."""
+    workspace: Workspace = target.workspace
+    return audit_record(
+        actor=actor,
+        action=action,
+        organization=workspace.organization,
+        workspace=workspace,
+        target=target,
+        target_label=target_label[:255],
+        changes=changes,
+    )
+
+
+def audit_diff(changes: Mapping[str, tuple[Any, Any]], *, shown: Collection[str]) -> dict[str, Any]:
+    """`{field: [before, after]}` for fields in `shown`, `"changed"` for the rest (JSON that may hold secrets)."""
+    return {
+        field: [before, after] if field in shown else "changed"
+        for field, (before, after) in changes.items()
+        if before != after
+    }

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from controlplane.audit.services import audit_record
+from controlplane.audit.services import audit_diff, audit_workspace_record
 from controlplane.core.errors import ValidationFailed, unique_or_conflict
 from controlplane.flows.models import Deployment, Flow, Variable
 from controlplane.flows.parameters import check_parameter_schema, validate_parameters
@@ -70,15 +70,8 @@ def flow_get_or_create(*, workspace: Workspace, name: str, tags: list[str] | Non
 @transaction.atomic
 def flow_delete(*, actor: Actor, flow: Flow) -> None:
     """Delete a flow with its deployments and runs."""
-    workspace = flow.workspace
-    audit_record(
-        actor=actor,
-        action="flow.deleted",
-        organization=workspace.organization,
-        workspace=workspace,
-        target=flow,
-        changes={"name": flow.name, "deployments_deleted": flow.deployments.count()},
-    )
+    changes = {"name": flow.name, "deployments_deleted": flow.deployments.count()}
+    audit_workspace_record(actor=actor, action="flow.deleted", target=flow, changes=changes)
     flow.delete()
 
 
@@ -122,16 +115,8 @@ _AUDITED_VALUES = frozenset(
 
 
 def _audit_deployment(actor: Actor, action: str, deployment: Deployment, changes: dict[str, Any] | None = None) -> None:
-    workspace = deployment.workspace
-    audit_record(
-        actor=actor,
-        action=action,
-        organization=workspace.organization,
-        workspace=workspace,
-        target=deployment,
-        target_label=f"{deployment.flow.name}/{deployment.name}"[:255],  # the audit column's width
-        changes=changes,
-    )
+    label = f"{deployment.flow.name}/{deployment.name}"
+    audit_workspace_record(actor=actor, action=action, target=deployment, target_label=label, changes=changes)
 
 
 def _placement(
@@ -193,13 +178,11 @@ def _changes(deployment: Deployment, fields: dict[str, Any]) -> dict[str, tuple[
 
 
 def _audit_diff(changes: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
-    diff: dict[str, Any] = {}
-    for field, (before, after) in changes.items():
-        if field in ("work_pool", "work_queue"):
-            diff[field] = [_name(before), _name(after)]
-        else:
-            diff[field] = [before, after] if field in _AUDITED_VALUES else "changed"
-    return diff
+    named = {
+        field: (_name(before), _name(after)) if field in ("work_pool", "work_queue") else (before, after)
+        for field, (before, after) in changes.items()
+    }
+    return audit_diff(named, shown={*_AUDITED_VALUES, "work_pool", "work_queue"})
 
 
 def _name(obj: WorkPool | WorkQueue | None) -> str | None:

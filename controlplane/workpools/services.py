@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from controlplane.audit.services import audit_record
+from controlplane.audit.services import audit_diff, audit_workspace_record
 from controlplane.core.errors import Conflict, ValidationFailed, unique_or_conflict
 from controlplane.flows.parameters import check_parameter_schema
 from controlplane.orgs.models import Workspace
@@ -24,11 +24,7 @@ _AUDITED_VALUES = frozenset({"name", "type", "description", "priority", "concurr
 
 
 def _audit_changes(before: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        field: [before[field], value] if field in _AUDITED_VALUES else "changed"
-        for field, value in changes.items()
-        if before[field] != value
-    }
+    return audit_diff({field: (before[field], value) for field, value in changes.items()}, shown=_AUDITED_VALUES)
 
 
 def _check_job_template(template: dict[str, Any]) -> None:
@@ -45,15 +41,7 @@ def _check_job_template(template: dict[str, Any]) -> None:
 
 
 def _audit(actor: Actor, action: str, target: WorkPool | WorkQueue, changes: dict[str, Any] | None = None) -> None:
-    workspace = target.workspace
-    audit_record(
-        actor=actor,
-        action=action,
-        organization=workspace.organization,
-        workspace=workspace,
-        target=target,
-        changes=changes,
-    )
+    audit_workspace_record(actor=actor, action=action, target=target, changes=changes)
 
 
 @transaction.atomic
