@@ -80,3 +80,27 @@ class Deployment(WorkspaceOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.flow.name}/{self.name}"
+
+
+class ScheduleKind(models.TextChoices):
+    CRON = "cron"
+    INTERVAL = "interval"
+    RRULE = "rrule"
+
+
+class DeploymentSchedule(WorkspaceOwnedModel):
+    """One of a deployment's schedules; the scheduler keeps a horizon of runs for each active one."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="schedules")
+    kind = models.CharField(max_length=16, choices=ScheduleKind.choices)
+    cron = models.CharField(max_length=255, blank=True)
+    day_or = models.BooleanField(default=True)
+    interval_seconds = models.FloatField(default=0)
+    anchor = models.DateTimeField(null=True, blank=True)
+    rrule = models.TextField(blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    active = models.BooleanField(default=True)
+    parameters = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} schedule of {self.deployment_id}"

@@ -12,6 +12,7 @@ from controlplane.audit.services import audit_diff, audit_workspace_record
 from controlplane.core.errors import ValidationFailed, unique_or_conflict
 from controlplane.flows.models import Deployment, Flow, Variable
 from controlplane.flows.parameters import check_parameter_schema, validate_parameters
+from controlplane.flows.schedules.services import future_auto_runs_delete
 from controlplane.flows.selectors import flow_by_id
 from controlplane.orgs.models import Workspace
 from controlplane.orgs.principals import Actor
@@ -279,7 +280,9 @@ def deployment_set_paused(*, actor: Actor, deployment: Deployment, paused: bool)
     if deployment.paused != paused:
         deployment.paused = paused
         deployment.save(update_fields=["paused", "updated_at"])
-        _audit_deployment(actor, "deployment.paused" if paused else "deployment.resumed", deployment)
+        removed = future_auto_runs_delete(schedules=list(deployment.schedules.all())) if paused else 0
+        action = "deployment.paused" if paused else "deployment.resumed"
+        _audit_deployment(actor, action, deployment, {"future_runs_removed": removed} if paused else None)
     return deployment
 
 

@@ -56,6 +56,9 @@ class FlowRun(WorkspaceOwnedModel, RunStateFields):
     max_retries = models.PositiveIntegerField(default=0)
     retry_delay_seconds = models.PositiveIntegerField(default=0)
     auto_scheduled = models.BooleanField(default=False)
+    schedule = models.ForeignKey(
+        "flows.DeploymentSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     infrastructure_pid = models.CharField(max_length=255, blank=True)
     # Dispatch (the agent issue builds on these): who holds the run, until when, and the
     # fencing token that every report must carry.
@@ -68,11 +71,17 @@ class FlowRun(WorkspaceOwnedModel, RunStateFields):
 
     class Meta(WorkspaceOwnedModel.Meta):
         constraints: ClassVar = [
+            # Several schedulers at once never create the same scheduled run twice.
+            models.UniqueConstraint(
+                fields=["schedule", "expected_start_time"],
+                condition=Q(auto_scheduled=True),
+                name="flow_run_unique_per_schedule_slot",
+            ),
             models.UniqueConstraint(
                 fields=["workspace", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="flow_run_idempotency_key_unique_in_workspace",
-            )
+            ),
         ]
         indexes: ClassVar = [
             models.Index(fields=["workspace", "-created_at", "-id"], name="flow_run_recent"),

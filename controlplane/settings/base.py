@@ -155,8 +155,22 @@ LOGGING = {
     },
 }
 
+# Dispatch timings, sent to every agent at hello so a fleet is tuned centrally (docs/dispatch.md).
+TETHER_AGENT_HEARTBEAT_SECONDS = env_int("TETHER_AGENT_HEARTBEAT_SECONDS", 15, minimum=1)
+TETHER_AGENT_LEASE_SECONDS = env_int("TETHER_AGENT_LEASE_SECONDS", 60, minimum=2)
+TETHER_AGENT_LONG_POLL_SECONDS = env_int("TETHER_AGENT_LONG_POLL_SECONDS", 25, minimum=0)
+TETHER_AGENT_PREFETCH_SECONDS = env_int("TETHER_AGENT_PREFETCH_SECONDS", 5, minimum=0)
+
 # In-process periodic services (embedded mode); production uses Celery beat instead.
 TETHER_RUN_SERVICES_IN_PROCESS = False
+
+# The scheduler keeps at least MIN_RUNS and MIN_SECONDS of runs ahead of each schedule, and
+# never more than MAX_RUNS or MAX_SECONDS. A SCHEDULED run this late becomes Late.
+TETHER_SCHEDULER_MIN_RUNS = env_int("TETHER_SCHEDULER_MIN_RUNS", 3, minimum=1)
+TETHER_SCHEDULER_MAX_RUNS = env_int("TETHER_SCHEDULER_MAX_RUNS", 100, minimum=1)
+TETHER_SCHEDULER_MIN_SECONDS = env_int("TETHER_SCHEDULER_MIN_SECONDS", 3600, minimum=0)
+TETHER_SCHEDULER_MAX_SECONDS = env_int("TETHER_SCHEDULER_MAX_SECONDS", 100 * 86400, minimum=60)
+TETHER_LATE_AFTER_SECONDS = env_int("TETHER_LATE_AFTER_SECONDS", 15, minimum=1)
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -1,0 +1,1 @@
+"""When deployments run: cron, interval and RRULE schedules, evaluated in the schedule's time zone."""
