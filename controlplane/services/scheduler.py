@@ -6,14 +6,18 @@ Safe on several hosts at once: each pass takes schedules in batches with
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from controlplane.events.services import event_build, events_record, resource
+from controlplane.core.bulk import copy_insert
+from controlplane.events.models import Event
+from controlplane.events.services import event_build, resource
 from controlplane.flows.models import DeploymentSchedule
 from controlplane.flows.schedules.timing import ScheduleError, ScheduleSpec, iter_schedule_times
 from controlplane.runs.models import FlowRun, FlowRunState
@@ -62,30 +66,32 @@ def spec_of(schedule: DeploymentSchedule) -> ScheduleSpec:
     )
 
 
-def _new_run(schedule: DeploymentSchedule, start: datetime, now: datetime) -> FlowRun:
+def _new_run(schedule: DeploymentSchedule, start: datetime, now: datetime) -> dict[str, Any]:
     deployment = schedule.deployment
-    iso = start.isoformat()
-    return FlowRun(
-        workspace_id=schedule.workspace_id,
-        flow_id=deployment.flow_id,
-        deployment=deployment,
-        schedule=schedule,
-        auto_scheduled=True,
-        name=run_name(),
-        parameters={**deployment.parameters, **schedule.parameters},
-        tags=sorted({*deployment.tags, "auto-scheduled"}),
-        work_pool_id=deployment.work_pool_id,
-        work_queue_id=deployment.work_queue_id,
-        job_variables=deployment.job_variables,
-        max_retries=deployment.retries,
-        retry_delay_seconds=deployment.retry_delay_seconds,
-        expected_start_time=start,
-        next_scheduled_start_time=start,
-        state_type=StateType.SCHEDULED,
-        state_name="Scheduled",
-        state_timestamp=now,
-        state_details={"scheduled_time": iso},
-    )
+    return {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "workspace_id": schedule.workspace_id,
+        "flow_id": deployment.flow_id,
+        "deployment_id": deployment.id,
+        "schedule_id": schedule.id,
+        "auto_scheduled": True,
+        "name": run_name(),
+        "parameters": {**deployment.parameters, **schedule.parameters},
+        "tags": sorted({*deployment.tags, "auto-scheduled"}),
+        "work_pool_id": deployment.work_pool_id,
+        "work_queue_id": deployment.work_queue_id,
+        "job_variables": deployment.job_variables,
+        "max_retries": deployment.retries,
+        "retry_delay_seconds": deployment.retry_delay_seconds,
+        "expected_start_time": start,
+        "next_scheduled_start_time": start,
+        "state_type": StateType.SCHEDULED,
+        "state_name": "Scheduled",
+        "state_timestamp": now,
+        "state_details": {"scheduled_time": start.isoformat()},
+    }
 
 
 def _schedule_batch(schedules: list[DeploymentSchedule], horizon: Horizon, now: datetime) -> int:
@@ -94,34 +100,43 @@ def _schedule_batch(schedules: list[DeploymentSchedule], horizon: Horizon, now: 
             schedule__in=schedules, auto_scheduled=True, expected_start_time__gt=now
         ).values_list("schedule_id", "expected_start_time")
     )
-    runs: list[FlowRun] = []
+    runs: list[dict[str, Any]] = []
     for schedule in schedules:
         try:
             slots = horizon.slots(spec_of(schedule), now)
         except ScheduleError:
             continue  # validated on write; a time zone removed from the system's database is skipped
         runs.extend(_new_run(schedule, start, now) for start in slots if (schedule.id, start) not in taken)
-    if not runs:
-        return 0
-    FlowRun.dangerously_unscoped.bulk_create(runs)
-    FlowRunState.objects.bulk_create(
-        FlowRunState(flow_run=run, type=run.state_type, name=run.state_name, timestamp=now, details=run.state_details)
-        for run in runs
-    )
-    events_record(
-        [
-            event_build(
-                workspace_id=run.workspace_id,
-                event="tether.flow-run.Scheduled",
-                occurred=now,
-                resource=resource("flow-run", run.id, run.name, **{"tether.state-type": StateType.SCHEDULED}),
-                related=[resource("flow", run.flow_id), resource("deployment", run.deployment_id)],
-                payload={"validated_state": {"type": StateType.SCHEDULED, "name": "Scheduled"}},
-            )
+    # COPY, not bulk_create: a first pass over 10,000 deployments writes ~90,000 rows.
+    copy_insert(FlowRun, runs)
+    copy_insert(
+        FlowRunState,
+        (
+            {
+                "flow_run_id": run["id"],
+                "type": StateType.SCHEDULED,
+                "name": "Scheduled",
+                "timestamp": now,
+                "message": "",
+                "details": run["state_details"],
+            }
             for run in runs
-        ]
+        ),
     )
+    copy_insert(Event, (_scheduled_event(run, now) for run in runs))
     return len(runs)
+
+
+def _scheduled_event(run: dict[str, Any], now: datetime) -> dict[str, Any]:
+    event = event_build(
+        workspace_id=run["workspace_id"],
+        event="tether.flow-run.Scheduled",
+        occurred=now,
+        resource=resource("flow-run", run["id"], run["name"], **{"tether.state-type": StateType.SCHEDULED}),
+        related=[resource("flow", run["flow_id"]), resource("deployment", run["deployment_id"])],
+        payload={"validated_state": {"type": StateType.SCHEDULED, "name": "Scheduled"}},
+    )
+    return {field.attname: getattr(event, field.attname) for field in Event._meta.concrete_fields} | {"received": now}
 
 
 def tick(*, now: datetime | None = None, horizon: Horizon | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bench.harness import fresh_database, manage, report
+from tests.bench.harness import BENCH_DATABASE_URL, fresh_database, manage, report
 
 DEPLOYMENTS = 10_000
 
@@ -34,7 +34,7 @@ print(created, FlowRun.dangerously_unscoped.count(), elapsed, time.perf_counter(
 
 
 def run() -> None:
-    env = fresh_database()
+    env = fresh_database(BENCH_DATABASE_URL + "_scheduler")
     manage(
         "bootstrap",
         "--org",
@@ -48,7 +48,7 @@ def run() -> None:
         env=env,
     )
     manage("shell", "-c", SETUP.format(count=DEPLOYMENTS), env=env)
-    created, total, first, second = manage("shell", "-c", PASS, env=env).strip().splitlines()[-1].split()
+    created, _total, first, second = manage("shell", "-c", PASS, env=env).strip().splitlines()[-1].split()
     report("scheduler", "pass_10k_deployments_s", float(first), "s")
     report("scheduler", "runs_created_first_pass", float(created), "runs")
     report("scheduler", "second_pass_10k_deployments_s", float(second), "s")

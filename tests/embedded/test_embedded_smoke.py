@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 
 from controlplane.core.demo import DEMO_EMAIL, provision_demo
+from tests.support.tenants import World
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +39,22 @@ def test_demo_provisioning_is_idempotent_and_signs_in() -> None:
     assert authenticate(email=DEMO_EMAIL, password=first.password) is not None
     credentials_file = settings.VAR_DIR / "demo_credentials.json"
     assert credentials_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_scheduler_and_late_runs_work_on_sqlite(world: World) -> None:
+    from datetime import timedelta
+
+    from controlplane.flows.models import DeploymentSchedule
+    from controlplane.runs.models import FlowRun
+    from controlplane.services import scheduler
+    from controlplane.services.scheduler import Horizon
+    from tests.support.runs import make_deployment
+
+    deployment = make_deployment(world)
+    DeploymentSchedule.dangerously_unscoped.create(
+        workspace=world.prod, deployment=deployment, kind="cron", cron="*/10 * * * *"
+    )
+    horizon = Horizon(min_runs=3, max_runs=100, min_time=timedelta(hours=1), max_time=timedelta(days=1))
+    assert scheduler.tick(horizon=horizon) == 6
+    assert scheduler.tick(horizon=horizon) == 0
+    assert FlowRun.dangerously_unscoped.filter(auto_scheduled=True).count() == 6
