@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tether._version import __version__
 from tether.settings import ClientSettings
+
+if TYPE_CHECKING:
+    from tether._api import Client
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 
 
 def _config(_: argparse.Namespace) -> int:
@@ -19,12 +27,169 @@ def _config(_: argparse.Namespace) -> int:
     return 0
 
 
+def _client() -> Client:
+    from tether._api import Client
+
+    client = Client.from_env()
+    if client is None:
+        raise SystemExit("tether: set TETHER_API_URL (the workspace URL) and TETHER_API_KEY first.")
+    return client
+
+
+def parse_source(value: str | None) -> dict[str, Any] | None:
+    """`git+URL[@REF]`, an `https://`/`s3://`… URL, or a path on the agent's host."""
+    if not value:
+        return None
+    if value.startswith("git+"):
+        url = value[4:]
+        ref = None
+        scheme_end = url.find("://") + 3
+        at = url.rfind("@")
+        if at > scheme_end and "/" not in url[at:]:
+            url, ref = url[:at], url[at + 1 :]
+        source: dict[str, Any] = {"type": "git", "url": url}
+        if ref:
+            source["ref"] = ref
+        return source
+    if "://" in value:
+        return {"type": "url", "url": value}
+    return {"type": "path", "path": value}
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """`k=v` pairs; a value is read as JSON when it parses (`n=3`, `flags=[1,2]`), else as a string."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"tether: --param takes key=value, not {pair!r}.")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from tether.engine import load_entrypoint
+    from tether.exceptions import APIError, EntrypointError
+
+    try:
+        flow = load_entrypoint(args.entrypoint)
+    except EntrypointError as exc:
+        print(f"tether deploy: {exc}", file=sys.stderr)
+        return 1
+    body: dict[str, Any] = {
+        "flow_name": flow.name,
+        "name": args.name,
+        "entrypoint": args.entrypoint,
+        "parameter_schema": flow.parameter_schema(),
+        "work_pool_name": args.pool,
+    }
+    if args.queue:
+        body["work_queue_name"] = args.queue
+    source = parse_source(args.source)
+    if source:
+        body["source"] = source
+    if args.param:
+        body["parameters"] = parse_params(args.param)
+    if args.tag:
+        body["tags"] = args.tag
+    if flow.description:
+        body["description"] = flow.description[:2000]
+    if flow.version:
+        body["version"] = flow.version
+    client = _client()
+    try:
+        response = client.request("POST", "deployments/", json=body, retry_for=10)
+    except APIError as exc:
+        print(f"tether deploy: {exc}", file=sys.stderr)
+        return 1
+    deployment = response.json()
+    verb = "Created" if response.status_code == 201 else "Updated"
+    print(f"{verb} deployment {flow.name}/{args.name} ({deployment['id']}) on pool {args.pool!r}.")
+    print(f"Run it: tether run {flow.name}/{args.name}")
+    return 0
+
+
+def _find_deployment(client: Client, target: str) -> dict[str, Any]:
+    flow_name, sep, name = target.partition("/")
+    if not sep:
+        raise SystemExit("tether run: name the deployment as FLOW/DEPLOYMENT.")
+    found = client.get("deployments/", params={"flow_name": flow_name, "name": name})
+    results: list[dict[str, Any]] = found.get("results", [])
+    if not results:
+        raise SystemExit(f"tether run: no deployment {target!r} in this workspace.")
+    return results[0]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tether.exceptions import APIError
+
+    client = _client()
+    try:
+        deployment = _find_deployment(client, args.deployment)
+        run = client.post("flow-runs/", {"deployment_id": deployment["id"], "parameters": parse_params(args.param)})
+    except APIError as exc:
+        print(f"tether run: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created flow run {run['name']!r} ({run['id']}) in state {run['state_type']}.")
+    if not args.watch:
+        return 0
+    return watch(client, run["id"], interval=args.interval)
+
+
+def watch(client: Client, flow_run_id: str, *, interval: float = 1.0) -> int:
+    """Print a run's state changes and log lines until it ends; 0 if it COMPLETED."""
+    logs_url = f"flow-runs/{flow_run_id}/logs/"
+    params: dict[str, Any] | None = {"page_size": 1000}
+    last_state = None
+    while True:
+        run = client.get(f"flow-runs/{flow_run_id}/")
+        state = (run["state_type"], run["state_name"])
+        if state != last_state:
+            print(f"State: {run['state_name']} ({run['state_type']})", flush=True)
+            last_state = state
+        while True:
+            page = client.get(logs_url, params=params)
+            for line in page.get("results", []):
+                print(f"{line['timestamp'][11:23]} | {line['level']:>2} | {line['message']}", flush=True)
+            next_url = page.get("next")
+            if not next_url:
+                break
+            # `next` is a full URL; keep only the query (the client is bound to the workspace URL).
+            logs_url = f"flow-runs/{flow_run_id}/logs/?" + next_url.split("?", 1)[1] if "?" in next_url else logs_url
+            params = None
+            if not page.get("results"):
+                break
+        if run["state_type"] in TERMINAL:
+            return 0 if run["state_type"] == "COMPLETED" else 1
+        time.sleep(interval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tether", description="Tether's SDK, agent and CLI.")
     parser.add_argument("--version", action="version", version=f"tether {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     config = commands.add_parser("config", help="show the configuration read from the environment")
     config.set_defaults(handler=_config)
+
+    deploy = commands.add_parser("deploy", help="create or update a deployment of a flow (schema and source only)")
+    deploy.add_argument("entrypoint", help="path/to/file.py:function or module:function")
+    deploy.add_argument("--name", required=True, help="the deployment's name")
+    deploy.add_argument("--pool", required=True, help="the work pool its runs go to")
+    deploy.add_argument("--queue", help="the pool's queue (default: its `default` queue)")
+    deploy.add_argument("--source", help="where agents get the code: git+URL@REF, a URL, or a path on the agent")
+    deploy.add_argument("--param", action="append", default=[], metavar="K=V", help="a default parameter")
+    deploy.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    deploy.set_defaults(handler=_deploy)
+
+    run = commands.add_parser("run", help="start a run of a deployment")
+    run.add_argument("deployment", metavar="FLOW/DEPLOYMENT")
+    run.add_argument("--param", action="append", default=[], metavar="K=V", help="a parameter (JSON or text)")
+    run.add_argument("--watch", action="store_true", help="follow the run's state and logs until it ends")
+    run.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    run.set_defaults(handler=_run)
     return parser
 
 
