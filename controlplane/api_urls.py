@@ -11,6 +11,7 @@ from controlplane.audit.api.views import AuditEntryViewSet
 from controlplane.core.api.info import ServerInfoView
 from controlplane.flows.api.deployments import DeploymentViewSet
 from controlplane.flows.api.flows import FlowViewSet
+from controlplane.flows.api.schedules import ScheduleViewSet
 from controlplane.flows.api.variables import VariableViewSet
 from controlplane.orgs.api.views_members import (
     InvitationAcceptView,
@@ -32,6 +33,7 @@ from controlplane.runs.api.artifacts import ArtifactViewSet
 from controlplane.runs.api.flow_runs import FlowRunViewSet
 from controlplane.runs.api.logs import FlowRunLogViewSet, LogViewSet
 from controlplane.runs.api.task_runs import TaskRunViewSet
+from controlplane.workpools.api.agents import AgentViewSet
 from controlplane.workpools.api.views import WorkPoolViewSet, WorkQueueViewSet
 
 org_router = SimpleRouter(use_regex_path=False)
@@ -49,8 +51,12 @@ workspace_router.register("members", WorkspaceMemberViewSet, basename="workspace
 workspace_router.register("variables", VariableViewSet, basename="variables")
 workspace_router.register("flows", FlowViewSet, basename="flows")
 workspace_router.register("deployments", DeploymentViewSet, basename="deployments")
+workspace_router.register(
+    "deployments/<uuid:deployment_id>/schedules", ScheduleViewSet, basename="deployment-schedules"
+)
 workspace_router.register("work-pools", WorkPoolViewSet, basename="work-pools")
 workspace_router.register("work-pools/<uuid:pool_id>/queues", WorkQueueViewSet, basename="work-queues")
+workspace_router.register("agents", AgentViewSet, basename="agents")
 workspace_router.register("flow-runs", FlowRunViewSet, basename="flow-runs")
 workspace_router.register("task-runs", TaskRunViewSet, basename="task-runs")
 workspace_router.register("flow-runs/<uuid:flow_run_id>/logs", FlowRunLogViewSet, basename="flow-run-logs")

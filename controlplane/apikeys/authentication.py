@@ -1,4 +1,4 @@
-"""DRF authentication with `Authorization: Bearer tether_…` keys."""
+"""DRF authentication with `Authorization: Bearer tether_…` keys (and `tether_run_…` run tokens)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from controlplane.apikeys.models import ApiKey
+from controlplane.apikeys.models import ApiKey, RunToken
 from controlplane.apikeys.tokens import KeyKind, matches, parse_key
 
 # Every failure says the same thing: which check failed is of use only to an attacker.
@@ -21,7 +21,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 class ApiKeyAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey | RunToken] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
@@ -32,8 +32,17 @@ class ApiKeyAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise AuthenticationFailed(INVALID_KEY) from None
         parsed = parse_key(token)
-        if parsed is None or parsed.kind == KeyKind.RUN:
+        if parsed is None:
             raise AuthenticationFailed(INVALID_KEY)
+        if parsed.kind == KeyKind.RUN:
+            # Imported here: run tokens read runs and dispatch, which DRF's settings must not import.
+            from controlplane.apikeys.run_tokens import run_token_authenticate
+
+            run_token = run_token_authenticate(token, parsed)
+            if run_token is None:
+                raise AuthenticationFailed(INVALID_KEY)
+            # No user: a run token is its own principal (orgs.principals), valid on workspace routes only.
+            return None, run_token
         key = (
             ApiKey.dangerously_unscoped.select_related("user", "service_account")
             .filter(prefix=parsed.lookup_prefix)

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from controlplane.core.models import OrganizationOwnedModel
+from controlplane.core.models import OrganizationOwnedModel, WorkspaceOwnedModel
 
 
 class ApiKey(OrganizationOwnedModel):
@@ -50,3 +50,23 @@ class ApiKey(OrganizationOwnedModel):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class RunToken(WorkspaceOwnedModel):
+    """The credential of one flow run's process (`tether_run_…`), minted when an agent claims it.
+
+    It works only in its workspace, only for its run (and that run's subflows), and only while
+    the claim that minted it holds: the run's epoch and lease owner still match, the lease
+    (plus a grace) has not ended, and the run is not finished. Nothing refreshes the token
+    itself: validity is read from the run, so a lost lease or a final state ends it at once.
+    """
+
+    prefix = models.CharField(max_length=32, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    flow_run = models.ForeignKey("runs.FlowRun", on_delete=models.CASCADE, related_name="+")
+    epoch = models.PositiveIntegerField()
+    agent = models.ForeignKey("workpools.Agent", null=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __repr__(self) -> str:
+        return f"<RunToken {self.prefix}… run={self.flow_run_id} epoch={self.epoch}>"

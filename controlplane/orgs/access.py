@@ -23,6 +23,9 @@ from controlplane.orgs.roles import (
     WorkspaceRole,
 )
 
+# Not a membership role: what a run token acts as (its scopes are fixed, see apikeys.run_tokens).
+RUN_TOKEN_ROLE = "run"  # noqa: S105 - a role name, not a secret
+
 
 @dataclass(frozen=True)
 class OrgAccess:
@@ -73,6 +76,8 @@ def _within_credential(principal: Principal, organizations: QuerySet[Any], field
 
 
 def resolve_org_access(principal: Principal, org_slug: str) -> OrgAccess:
+    if principal.run_token is not None:
+        raise NotFound()  # a run token knows its workspace only
     organizations = Organization.objects.filter(slug=org_slug).annotate(org_role=_org_role(principal, OuterRef("pk")))
     organization = _within_credential(principal, organizations, "pk").first()
     if organization is None:
@@ -85,7 +90,25 @@ def resolve_org_access(principal: Principal, org_slug: str) -> OrgAccess:
     return OrgAccess(organization=organization, role=role, scopes=_key_scopes(principal, ORG_ROLE_SCOPES[role]))
 
 
+def _run_token_access(principal: Principal, org_slug: str, ws_slug: str) -> WorkspaceAccess:
+    from controlplane.apikeys.run_tokens import RUN_TOKEN_SCOPES
+
+    assert principal.run_token is not None
+    workspace = (
+        Workspace.objects.select_related("organization")
+        .filter(pk=principal.run_token.workspace_id, slug=ws_slug, organization__slug=org_slug)
+        .first()
+    )
+    if workspace is None:
+        raise NotFound()
+    return WorkspaceAccess(
+        organization=workspace.organization, workspace=workspace, role=RUN_TOKEN_ROLE, scopes=RUN_TOKEN_SCOPES
+    )
+
+
 def resolve_workspace_access(principal: Principal, org_slug: str, ws_slug: str) -> WorkspaceAccess:
+    if principal.run_token is not None:
+        return _run_token_access(principal, org_slug, ws_slug)
     workspaces = (
         Workspace.objects.select_related("organization")
         .filter(slug=ws_slug, organization__slug=org_slug)

@@ -1,4 +1,5 @@
-"""Who is calling: a user (session or personal key) or a service account (its key)."""
+"""Who is calling: a user (session or personal key), a service account (its key), or a flow
+run's process (its run token, restricted to that run: see controlplane/apikeys/run_tokens.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from django.http import HttpRequest
 from controlplane.accounts.models import User
 
 if TYPE_CHECKING:
-    from controlplane.apikeys.models import ApiKey
+    from controlplane.apikeys.models import ApiKey, RunToken
     from controlplane.orgs.models import ServiceAccount
 
 
 @dataclass(frozen=True)
 class Principal:
-    kind: Literal["user", "service_account", "system"]
+    kind: Literal["user", "service_account", "run", "system"]
     user: User | None = None
     service_account: ServiceAccount | None = None
     api_key: ApiKey | None = None
+    run_token: RunToken | None = None
 
     @property
     def id(self) -> uuid.UUID | None:
@@ -36,6 +38,8 @@ class Principal:
             return self.user.email
         if self.service_account is not None:
             return f"service account {self.service_account.name}"
+        if self.run_token is not None:
+            return f"flow run {self.run_token.flow_run_id}"
         return "system"
 
 
@@ -55,11 +59,13 @@ class Actor:
 
 
 def principal_from_request(request: HttpRequest) -> Principal | None:
-    from controlplane.apikeys.models import ApiKey
+    from controlplane.apikeys.models import ApiKey, RunToken
     from controlplane.orgs.models import ServiceAccount
 
     caller = getattr(request, "user", None)
     key = getattr(request, "auth", None)
+    if isinstance(key, RunToken):
+        return Principal(kind="run", run_token=key)
     api_key = key if isinstance(key, ApiKey) else None
     if isinstance(caller, ServiceAccount):
         return Principal(kind="service_account", service_account=caller, api_key=api_key)

@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from controlplane.realtime.agents import AgentConsumer
 from controlplane.realtime.consumers import PingConsumer
 
 websocket_urlpatterns = [
     path("ws/v1/ping", PingConsumer.as_asgi()),
+    path("ws/v1/orgs/<slug:org_slug>/workspaces/<slug:ws_slug>/agents/<uuid:agent_id>", AgentConsumer.as_asgi()),
 ]

@@ -92,6 +92,10 @@ class FlowRun(WorkspaceOwnedModel, RunStateFields):
                 condition=Q(state_type="SCHEDULED"),
                 name="flow_run_due",
             ),
+            # The due-run waker and the late-runs service scan SCHEDULED runs by time, across workspaces.
+            models.Index(
+                fields=["next_scheduled_start_time"], condition=Q(state_type="SCHEDULED"), name="flow_run_due_any_queue"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -61,3 +61,45 @@ class InProcessServiceRunner:
             service.tick()
         except Exception:
             logger.exception("service %s failed; it will run again on its next interval", service.name)
+
+
+def _reap_leases() -> object:
+    from controlplane.services.leases import reap
+
+    return reap()
+
+
+def _wake_due_runs() -> object:
+    from controlplane.services.due_runs import tick
+
+    return tick()
+
+
+# Dispatch: hand back or finalise runs whose agent is gone; wake agents as runs fall due.
+SERVICES.extend(
+    [
+        PeriodicService(name="lease-reaper", interval_seconds=5.0, tick=_reap_leases),
+        PeriodicService(name="due-run-waker", interval_seconds=0.5, tick=_wake_due_runs),
+    ]
+)
+
+
+def _schedule_runs() -> object:
+    from controlplane.services.scheduler import tick
+
+    return tick()
+
+
+def _mark_late_runs() -> object:
+    from controlplane.services.late_runs import tick
+
+    return tick()
+
+
+# Scheduling: keep each schedule's horizon of runs; mark overdue runs Late.
+SERVICES.extend(
+    [
+        PeriodicService(name="scheduler", interval_seconds=10.0, tick=_schedule_runs),
+        PeriodicService(name="late-runs", interval_seconds=5.0, tick=_mark_late_runs),
+    ]
+)

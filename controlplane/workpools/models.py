@@ -49,3 +49,22 @@ class WorkQueue(WorkspaceOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.pool.name}/{self.name}"
+
+
+class Agent(WorkspaceOwnedModel):
+    """A process that claims and executes a pool's runs. It says hello with a name; saying
+    hello again with the same name and pool reuses the row, so restarts keep one identity."""
+
+    name = models.CharField(max_length=100)
+    pool = models.ForeignKey(WorkPool, on_delete=models.CASCADE, related_name="agents")
+    # Queue names served; empty means every queue of the pool.
+    queues = models.JSONField(default=list, blank=True)
+    capacity = models.PositiveIntegerField(default=1)
+    version = models.CharField(max_length=64, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkspaceOwnedModel.Meta):
+        constraints: ClassVar = [models.UniqueConstraint(fields=["pool", "name"], name="agent_name_unique_in_pool")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -15,12 +15,12 @@ from controlplane.apikeys.models import ApiKey
 from controlplane.apikeys.services import api_key_create
 from controlplane.audit.models import AuditEntry
 from controlplane.core.tenancy import tenant_scope
-from controlplane.flows.models import Deployment, Flow, Variable
+from controlplane.flows.models import Deployment, DeploymentSchedule, Flow, Variable
 from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, WorkspaceMembership
 from controlplane.orgs.services.invitations import invitation_create
 from controlplane.orgs.services.service_accounts import service_account_create
 from controlplane.runs.models import Artifact, FlowRun, Log, TaskRun
-from controlplane.workpools.models import WorkPool, WorkQueue
+from controlplane.workpools.models import Agent, WorkPool, WorkQueue
 from controlplane.workpools.services import work_pool_create
 from tests.support.routes import ApiRoute
 from tests.support.tenants import World, actor_for
@@ -106,6 +106,11 @@ def _deployment(world: World) -> Deployment:
     return deployment
 
 
+def _agent(world: World) -> Agent:
+    agent, _ = Agent.dangerously_unscoped.get_or_create(workspace=world.prod, pool=_work_pool(world), name="matrix")
+    return agent
+
+
 def _personal_key(world: World) -> ApiKey:
     key, _ = api_key_create(actor=actor_for(world.alice), organization=world.acme, name="matrix", user=world.alice)
     return key
@@ -126,8 +131,12 @@ FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
     Artifact: _artifact,
     Flow: _flow,
     Deployment: _deployment,
+    DeploymentSchedule: lambda w: DeploymentSchedule.dangerously_unscoped.get_or_create(
+        workspace=w.prod, deployment=_deployment(w), kind="cron", cron="0 9 * * *"
+    )[0],
     WorkPool: _work_pool,
     WorkQueue: _work_queue,
+    Agent: _agent,
 }
 
 
@@ -157,6 +166,8 @@ def acme_params(route: ApiRoute, world: World) -> dict[str, Any]:
         values["flow_run_id"] = _flow_run(world).pk
     if "artifact_key" in route.params:
         values["artifact_key"] = _artifact(world).key
+    if "deployment_id" in route.params:
+        values["deployment_id"] = _deployment(world).pk
     if "pool_id" in route.params:
         values["pool_id"] = _work_pool(world).pk
     missing = set(route.params) - set(values)

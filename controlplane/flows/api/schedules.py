@@ -97,7 +97,9 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspac
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request=ScheduleSerializer, responses={200: serializers.ListField(child=serializers.DateTimeField())}
+        request=ScheduleSerializer,
+        parameters=[PreviewSerializer],
+        responses={200: {"type": "array", "items": {"type": "string", "format": "date-time"}}},
     )
     @action(detail=False, methods=["post"])
     def preview(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -27,7 +27,15 @@ from controlplane.orgs.access import OrgAccess, WorkspaceAccess, resolve_org_acc
 from controlplane.orgs.principals import Actor, Principal, actor_from_request, principal_from_request
 from controlplane.orgs.roles import Scope
 
-_SEALED = ("get_queryset", "get_object", "get_permissions", "initial", "dispatch", "check_permissions")
+_SEALED = (
+    "get_queryset",
+    "get_object",
+    "get_permissions",
+    "initial",
+    "dispatch",
+    "check_permissions",
+    "_confine_run_token",
+)
 
 
 class ScopePermission(BasePermission):
@@ -98,7 +106,26 @@ class _TenantMixin:
             TenantContext(organization_id=self.access.organization.id, workspace_id=workspace.id if workspace else None)
         )
         view.check_permissions(request)
+        if principal.run_token is not None:
+            self._confine_run_token(request, kwargs)
         view.check_throttles(request)
+
+    def _confine_run_token(self, request: Request, kwargs: Mapping[str, Any]) -> None:
+        """A run token writes only about its own run (and its subflows): see apikeys.run_tokens."""
+        from controlplane.apikeys.run_tokens import confine_run_token
+
+        assert self.principal.run_token is not None
+        method = (request.method or "").upper()
+        if method not in {"GET", "HEAD", "OPTIONS"} and not hasattr(self, method.lower()):
+            return  # dispatch answers 405
+        confine_run_token(
+            self.principal.run_token,
+            method=method,
+            basename=getattr(self, "basename", None),
+            action=getattr(self, "action", None),
+            data=request.data if method not in {"GET", "HEAD", "OPTIONS"} else None,
+            kwargs=kwargs,
+        )
 
     def check_permissions(self, request: Request) -> None:
         view: Any = self

@@ -23,6 +23,7 @@ from controlplane.runs.orchestration.context import OrchestrationResult, ResultS
 from controlplane.runs.orchestration.engine import book_state, current_state, evaluate, result_of
 from controlplane.runs.orchestration.policies import FLOW_RUN_POLICY
 from controlplane.runs.states import ACTIVE_TYPES, StateType
+from controlplane.workpools.dispatch.hooks import on_flow_run_state
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def _flow_run_event(run: FlowRun, initial: StateSpec | None, final: StateSpec, a
 def _record(run: FlowRun, initial: StateSpec | None, final: StateSpec) -> None:
     at = timezone.now()
     changed = book_state(run, initial, final, at)
+    changed += on_flow_run_state(run, final)
     run.save(update_fields=[*changed, "updated_at"])
     FlowRunState.objects.create(
         flow_run=run, type=final.type, name=final.name, timestamp=at, message=final.message, details=final.details
@@ -156,6 +158,7 @@ def flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunReque
     if ctx.status != ResultStatus.ACCEPT:
         raise ValidationFailed(f"The initial state was refused: {ctx.reason}", details={"state": proposed.type})
     book_state(run, None, ctx.proposed, now)
+    on_flow_run_state(run, ctx.proposed)
     if request.idempotency_key:
         try:
             with transaction.atomic():
