@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from controlplane.accounts.api import MeView
 from controlplane.apikeys.api.views import PersonalApiKeyViewSet, ServiceAccountApiKeyViewSet
 from controlplane.audit.api.views import AuditEntryViewSet
+from controlplane.concurrency.api.views import ConcurrencyLeaseViewSet, ConcurrencyLimitViewSet
 from controlplane.core.api.info import ServerInfoView
 from controlplane.flows.api.deployments import DeploymentViewSet
 from controlplane.flows.api.flows import FlowViewSet
@@ -49,6 +50,8 @@ org_router.register("audit-log", AuditEntryViewSet, basename="audit-log")
 workspace_router = SimpleRouter(use_regex_path=False)
 workspace_router.register("members", WorkspaceMemberViewSet, basename="workspace-members")
 workspace_router.register("variables", VariableViewSet, basename="variables")
+workspace_router.register("concurrency-limits", ConcurrencyLimitViewSet, basename="concurrency-limits")
+workspace_router.register("concurrency-leases", ConcurrencyLeaseViewSet, basename="concurrency-leases")
 workspace_router.register("flows", FlowViewSet, basename="flows")
 workspace_router.register("deployments", DeploymentViewSet, basename="deployments")
 workspace_router.register(

@@ -103,3 +103,12 @@ SERVICES.extend(
         PeriodicService(name="late-runs", interval_seconds=5.0, tick=_mark_late_runs),
     ]
 )
+
+
+def _delete_expired_leases() -> object:
+    from controlplane.concurrency.services import expired_leases_delete
+
+    return expired_leases_delete()
+
+
+SERVICES.append(PeriodicService(name="concurrency-lease-cleanup", interval_seconds=60.0, tick=_delete_expired_leases))

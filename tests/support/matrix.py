@@ -6,6 +6,7 @@ A route whose `{pk}` names a model with no factory here makes the matrices fail:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import models
@@ -14,6 +15,7 @@ from django.utils import timezone
 from controlplane.apikeys.models import ApiKey
 from controlplane.apikeys.services import api_key_create
 from controlplane.audit.models import AuditEntry
+from controlplane.concurrency.models import ConcurrencyLease, ConcurrencyLimit
 from controlplane.core.tenancy import tenant_scope
 from controlplane.flows.models import Deployment, DeploymentSchedule, Flow, Variable
 from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, WorkspaceMembership
@@ -116,7 +118,24 @@ def _personal_key(world: World) -> ApiKey:
     return key
 
 
+def _concurrency_limit(world: World) -> ConcurrencyLimit:
+    limit, _ = ConcurrencyLimit.dangerously_unscoped.get_or_create(
+        workspace=world.prod, name="matrix", defaults={"limit": 2}
+    )
+    return limit
+
+
+def _concurrency_lease(world: World) -> ConcurrencyLease:
+    lease: ConcurrencyLease = ConcurrencyLease.dangerously_unscoped.create(
+        workspace=world.prod, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    lease.limits.add(_concurrency_limit(world))
+    return lease
+
+
 FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
+    ConcurrencyLimit: _concurrency_limit,
+    ConcurrencyLease: _concurrency_lease,
     OrgMembership: lambda w: OrgMembership.dangerously_unscoped.get(organization=w.acme, user=w.bob),
     Invitation: lambda w: invitation_create(actor=actor_for(w.alice), organization=w.acme, email="new@acme.test")[0],
     ServiceAccount: _service_account,
