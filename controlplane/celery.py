@@ -12,4 +12,11 @@ load_settings_or_exit()
 
 app = Celery("tether")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks(["controlplane.services"])
+
+
+@app.on_after_configure.connect  # type: ignore[untyped-decorator]
+def _schedule_services(sender: Celery, **kwargs: object) -> None:
+    from controlplane.services.runner import beat_schedule
+
+    sender.conf.beat_schedule = beat_schedule()

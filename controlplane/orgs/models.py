@@ -32,6 +32,8 @@ class Workspace(TimestampedModel):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="workspaces")
     slug = models.CharField(max_length=50, validators=[slug_validator])
     name = models.CharField(max_length=100)
+    # Finished runs (with their logs), and events, older than this are deleted by the retention service.
+    retention_days = models.PositiveIntegerField(default=90)
 
     class Meta:
         constraints: ClassVar = [

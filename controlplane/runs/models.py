@@ -142,6 +142,7 @@ class FlowRunState(RunState):
     flow_run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="states")
 
     class Meta:
+        ordering = ("id",)  # a history reads oldest first
         indexes: ClassVar = [models.Index(fields=["flow_run", "id"], name="flow_run_state_history")]
 
 
@@ -149,6 +150,7 @@ class TaskRunState(RunState):
     task_run = models.ForeignKey(TaskRun, on_delete=models.CASCADE, related_name="states")
 
     class Meta:
+        ordering = ("id",)
         indexes: ClassVar = [models.Index(fields=["task_run", "id"], name="task_run_state_history")]
 
 

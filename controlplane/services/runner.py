@@ -112,3 +112,44 @@ def _delete_expired_leases() -> object:
 
 
 SERVICES.append(PeriodicService(name="concurrency-lease-cleanup", interval_seconds=60.0, tick=_delete_expired_leases))
+
+
+def _clean_up_cancellations() -> object:
+    from controlplane.services.cancellation import cleanup
+
+    return cleanup()
+
+
+def _apply_retention() -> object:
+    from controlplane.services.retention import vacuum
+
+    return vacuum()
+
+
+SERVICES.extend(
+    [
+        PeriodicService(name="cancellation-cleanup", interval_seconds=30.0, tick=_clean_up_cancellations),
+        PeriodicService(name="retention", interval_seconds=3600.0, tick=_apply_retention),
+    ]
+)
+
+
+def service_named(name: str) -> PeriodicService:
+    for service in SERVICES:
+        if service.name == name:
+            return service
+    raise KeyError(f"no periodic service named {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+def beat_schedule() -> dict[str, dict[str, object]]:
+    """Celery beat entries for every service, at the same intervals as the in-process runner."""
+    return {
+        f"tether-{service.name}": {
+            "task": "tether.services.run",
+            "schedule": service.interval_seconds,
+            "args": (service.name,),
+            # A tick that could not start within its interval is dropped, not stacked up.
+            "options": {"expires": max(service.interval_seconds, 1.0)},
+        }
+        for service in SERVICES
+    }
