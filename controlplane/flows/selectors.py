@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.db.models import QuerySet
 
 from controlplane.core.errors import NotFound
+from controlplane.core.json_filters import having_all_tags
 from controlplane.flows.models import Deployment, Flow
 
 
@@ -53,7 +54,7 @@ def deployments_list(
     if work_queue_name is not None:
         deployments = deployments.filter(work_queue__name=work_queue_name)
     if tags:
-        deployments = deployments.filter(tags__contains=list(tags))
+        deployments = having_all_tags(deployments, "tags", tags)
     if paused is not None:
         deployments = deployments.filter(paused=paused)
     return deployments

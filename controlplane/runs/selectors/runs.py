@@ -10,6 +10,7 @@ from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 
 from controlplane.core.errors import ValidationFailed
+from controlplane.core.json_filters import having_all_tags
 from controlplane.runs.models import FlowRun, TaskRun
 from controlplane.runs.states import StateType
 
@@ -52,8 +53,7 @@ def flow_runs_filtered(params: QueryDict) -> QuerySet[FlowRun]:
     ):
         if values := params.getlist(param):
             runs = runs.filter(**{f"{field}__in": _uuids(param, values)})
-    for tag in params.getlist("tag"):
-        runs = runs.filter(tags__contains=[tag])
+    runs = having_all_tags(runs, "tags", params.getlist("tag"))
     for param, lookup in (
         ("created_after", "created_at__gte"),
         ("created_before", "created_at__lt"),
