@@ -7,6 +7,7 @@ the same keys while they are still active, and issues new ones otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -40,7 +41,9 @@ class BootstrapResult:
 
 
 def _cache_path(org: str, workspace: str) -> Path:
-    return settings.VAR_DIR / "bootstrap" / f"{org}.{workspace}.json"
+    # Keyed by database too: one var/ directory may serve several databases (tests, benchmarks).
+    database = hashlib.sha256(str(settings.DATABASES["default"]["NAME"]).encode()).hexdigest()[:12]
+    return settings.VAR_DIR / "bootstrap" / f"{org}.{workspace}.{database}.json"
 
 
 def _cached_keys(path: Path) -> dict[str, str]:

@@ -50,12 +50,16 @@ def production_env(database_url: str) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "controlplane.settings.prod",
         "DATABASE_URL": database_url,
+        # Its own var/ per database: bootstrap caches the keys it issued there.
+        "TETHER_VAR_DIR": f"/tmp/tether-bench/{database_url.rsplit('/', 1)[1]}",
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "TETHER_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnop",
         "TETHER_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "TETHER_PUBLIC_URL": "http://127.0.0.1",
         "TETHER_SSL_REDIRECT": "false",
         "TETHER_LOG_LEVEL": "WARNING",
+        # A fixed key for benchmarks only; real deployments generate theirs (`manage.py generate_master_key`).
+        "TETHER_MASTER_KEYS": "bench:YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI",
     }
 
 
