@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from controlplane.accounts.api import MeView
 from controlplane.apikeys.api.views import PersonalApiKeyViewSet, ServiceAccountApiKeyViewSet
 from controlplane.audit.api.views import AuditEntryViewSet
+from controlplane.blocks.api.views import BlockDocumentViewSet, BlockTypeViewSet
 from controlplane.concurrency.api.views import ConcurrencyLeaseViewSet, ConcurrencyLimitViewSet
 from controlplane.core.api.info import ServerInfoView
 from controlplane.flows.api.deployments import DeploymentViewSet
@@ -65,6 +66,8 @@ workspace_router.register("task-runs", TaskRunViewSet, basename="task-runs")
 workspace_router.register("flow-runs/<uuid:flow_run_id>/logs", FlowRunLogViewSet, basename="flow-run-logs")
 workspace_router.register("logs", LogViewSet, basename="logs")
 workspace_router.register("artifacts", ArtifactViewSet, basename="artifacts")
+workspace_router.register("block-types", BlockTypeViewSet, basename="block-types")
+workspace_router.register("blocks", BlockDocumentViewSet, basename="blocks")
 
 workspace_patterns: list[URLPattern | URLResolver] = [
     path("", WorkspaceDetailView.as_view(), name="workspace-detail"),

@@ -29,7 +29,9 @@ from controlplane.runs.models import FlowRun, TaskRun
 from controlplane.workpools.dispatch.leases import LEASED_TYPES
 from controlplane.workpools.dispatch.timings import dispatch_timings
 
-RUN_TOKEN_SCOPES = frozenset({Scope.WORKSPACE_READ, Scope.RUNS_REPORT, Scope.EVENTS_WRITE, Scope.RUNS_WRITE})
+RUN_TOKEN_SCOPES = frozenset(
+    {Scope.WORKSPACE_READ, Scope.RUNS_REPORT, Scope.EVENTS_WRITE, Scope.RUNS_WRITE, Scope.BLOCKS_REVEAL}
+)
 # Subflows nest; a chain deeper than this is not a run's own.
 _MAX_SUBFLOW_DEPTH = 32
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -166,6 +168,21 @@ def _artifact(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
     return {flow_run}, {task_run} if task_run else set()
 
 
+def _block_reveal(token: RunToken, kwargs: Mapping[str, Any]) -> None:
+    from controlplane.blocks.references import run_may_reveal
+
+    if not run_may_reveal(token.flow_run, _as_uuid(str(kwargs.get("pk", "")))):
+        raise NotFound("Block not found.")
+
+
+# (view basename, action) → a check of what a POST that only reads may read. Listed here, not
+# in RUN_TOKEN_WRITES, because what it concerns is not a run but something the run references.
+RUN_TOKEN_READS: dict[tuple[str, str], Callable[[RunToken, Mapping[str, Any]], None]] = {
+    # Only blocks its run's deployment references (source.credentials_block, job_variables).
+    ("blocks", "reveal"): _block_reveal,
+}
+
+
 # (view basename, action) → the runs a write concerns. A write not listed is refused.
 RUN_TOKEN_WRITES: dict[tuple[str, str], Callable[[Any, Mapping[str, Any]], _Targets]] = {
     ("flow-runs", "set_state"): _set_state,
@@ -181,6 +198,10 @@ def confine_run_token(
 ) -> None:
     """Refuse a run token's write unless every run it concerns is the token's run or a subflow of it."""
     if method in _SAFE_METHODS:
+        return
+    read = RUN_TOKEN_READS.get((basename or "", action or ""))
+    if read is not None:
+        read(token, kwargs)
         return
     targets = RUN_TOKEN_WRITES.get((basename or "", action or ""))
     if targets is None:

@@ -66,8 +66,9 @@ _DEVELOPER = _RUNNER | {
     S.CONCURRENCY_WRITE,
 }
 _WORKSPACE_OWNER = _DEVELOPER | {S.WORKSPACE_ADMIN, S.WORKSPACE_MEMBERS_WRITE, S.BLOCKS_REVEAL}
-# Agents: read deployments, claim and report runs, reveal the blocks their runs need, emit events.
-_WORKER = _READ | {S.RUNS_CLAIM, S.RUNS_REPORT, S.BLOCKS_REVEAL, S.EVENTS_WRITE}
+# Agents: read deployments, claim and report runs, emit events. They reveal the blocks a run
+# needs with that run's token (confined to what its deployment references), never with their key.
+_WORKER = _READ | {S.RUNS_CLAIM, S.RUNS_REPORT, S.EVENTS_WRITE}
 
 WORKSPACE_ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     WorkspaceRole.OWNER: frozenset(_WORKSPACE_OWNER),

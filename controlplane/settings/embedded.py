@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from controlplane.settings.base import *  # noqa: F403
 from controlplane.settings.base import VAR_DIR
-from controlplane.settings.env import env_bool, env_secret, env_str
-from controlplane.settings.local_secret import read_or_create_secret
+from controlplane.settings.env import env_bool, env_master_keys, env_secret, env_str
+from controlplane.settings.local_secret import read_or_create_master_keys, read_or_create_secret
 
 TETHER_MODE = "embedded"
 DEBUG = env_bool("TETHER_DEBUG", False)
 SECRET_KEY = env_secret("TETHER_SECRET_KEY", "") or read_or_create_secret(VAR_DIR / "secret_key")
+# Block encryption keys: from the environment if set, else a key file generated once under
+# var/ (never the database). Back that file up: blocks cannot be decrypted without it.
+TETHER_MASTER_KEYS = env_master_keys("TETHER_MASTER_KEYS", "") or read_or_create_master_keys(VAR_DIR / "master_keys")
 
 SQLITE_PATH = env_str("TETHER_SQLITE_PATH", str(VAR_DIR / "tether.sqlite3"))
 DATABASES = {

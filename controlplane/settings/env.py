@@ -107,3 +107,21 @@ def load_settings_or_exit() -> None:
     except EnvError as exc:
         print(f"tether: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def env_master_keys(name: str = "TETHER_MASTER_KEYS", default: str | None = None) -> str:
+    """The master keys (``key_id:base64url``, comma-separated, newest first), validated now.
+
+    Read like a secret (``NAME`` or ``NAME_FILE``); a malformed value fails start-up with a
+    one-line message that names key ids and positions but never key material.
+    """
+    from controlplane.blocks.keyring import MasterKeyError, parse_master_keys
+
+    value = env_secret(name, default)
+    if not value:
+        return value
+    try:
+        parse_master_keys(value)
+    except MasterKeyError as exc:
+        raise EnvError(f"{name}: {exc}") from None
+    return value

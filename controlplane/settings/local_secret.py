@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 
@@ -21,4 +22,17 @@ def read_or_create_secret(path: Path, *, nbytes: int = 48) -> str:
         return path.read_text(encoding="utf-8").strip()
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value)
+    return value
+
+
+def read_or_create_master_keys(path: Path) -> str:
+    """Embedded mode's block master key: read from `path`, generated (0600) and announced once."""
+    from controlplane.blocks.keyring import read_or_create_master_key_file
+
+    value, created = read_or_create_master_key_file(path)
+    if created:
+        # Settings load before logging is configured: stderr is the log here. Never the key itself.
+        print(  # noqa: T201
+            f"tether: generated a block master key in {path} (0600); back it up with the database", file=sys.stderr
+        )
     return value

@@ -5,13 +5,16 @@ from __future__ import annotations
 import dj_database_url
 
 from controlplane.settings.base import *  # noqa: F403
-from controlplane.settings.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
+from controlplane.settings.env import EnvError, env_bool, env_int, env_list, env_master_keys, env_secret, env_str
 
 TETHER_MODE = "production"
 DEBUG = False
 SECRET_KEY = env_secret("TETHER_SECRET_KEY")
 if len(SECRET_KEY) < 32:
     raise EnvError("TETHER_SECRET_KEY must be at least 32 characters long")
+
+# Block encryption keys: never in the database, so production refuses to start without one.
+TETHER_MASTER_KEYS = env_master_keys("TETHER_MASTER_KEYS")
 
 ALLOWED_HOSTS = env_list("TETHER_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:

@@ -6,13 +6,15 @@ import dj_database_url
 
 from controlplane.settings.base import *  # noqa: F403
 from controlplane.settings.base import VAR_DIR
-from controlplane.settings.env import env_str
+from controlplane.settings.env import env_master_keys, env_str
 from controlplane.settings.local_secret import read_or_create_secret
 
 TETHER_MODE = "production"
 DEBUG = False
 SECRET_KEY = read_or_create_secret(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# A fixed, public test key (never use it anywhere else); tests that rotate override the setting.
+TETHER_MASTER_KEYS = env_master_keys("TETHER_MASTER_KEYS", "test-1:dGV0aGVyLXRlc3QtbWFzdGVyLWtleS0wMDAwMDAwMDA")
 
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tether"))}
 

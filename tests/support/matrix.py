@@ -15,6 +15,8 @@ from django.utils import timezone
 from controlplane.apikeys.models import ApiKey
 from controlplane.apikeys.services import api_key_create
 from controlplane.audit.models import AuditEntry
+from controlplane.blocks.models import BlockDocument, BlockType
+from controlplane.blocks.services import block_document_create, block_type_create
 from controlplane.concurrency.models import ConcurrencyLease, ConcurrencyLimit
 from controlplane.core.tenancy import tenant_scope
 from controlplane.flows.models import Deployment, DeploymentSchedule, Flow, Variable
@@ -133,6 +135,31 @@ def _concurrency_lease(world: World) -> ConcurrencyLease:
     return lease
 
 
+def _block_type(world: World) -> BlockType:
+    found: BlockType | None = BlockType.dangerously_unscoped.filter(workspace=world.prod, slug="matrix").first()
+    if found is not None:
+        return found
+    schema = {"type": "object", "properties": {"token": {"type": "string", "x-secret": True}}}
+    with tenant_scope(organization_id=world.acme.id, workspace_id=world.prod.id):
+        return block_type_create(
+            actor=actor_for(world.alice), workspace=world.prod, slug="matrix", name="Matrix", schema=schema
+        )
+
+
+def _block_document(world: World) -> BlockDocument:
+    found: BlockDocument | None = BlockDocument.dangerously_unscoped.filter(workspace=world.prod, name="matrix").first()
+    if found is not None:
+        return found
+    with tenant_scope(organization_id=world.acme.id, workspace_id=world.prod.id):
+        return block_document_create(
+            actor=actor_for(world.alice),
+            workspace=world.prod,
+            block_type=_block_type(world),
+            name="matrix",
+            data={"token": "matrix-secret"},
+        )
+
+
 FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
     ConcurrencyLimit: _concurrency_limit,
     ConcurrencyLease: _concurrency_lease,
@@ -156,6 +183,8 @@ FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
     WorkPool: _work_pool,
     WorkQueue: _work_queue,
     Agent: _agent,
+    BlockType: _block_type,
+    BlockDocument: _block_document,
 }
 
 

@@ -17,6 +17,7 @@ REALISTIC_PROD_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "TETHER_ALLOWED_HOSTS": "tether.example.com",
     "TETHER_PUBLIC_URL": "https://tether.example.com",
+    "TETHER_MASTER_KEYS": "prod-2:" + "A" * 43 + ",prod-1:" + "B" * 43,
 }
 
 
@@ -32,7 +33,9 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-@pytest.mark.parametrize("missing", ["TETHER_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TETHER_ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["TETHER_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TETHER_ALLOWED_HOSTS", "TETHER_MASTER_KEYS"]
+)
 def test_missing_required_variable_fails_with_one_line(missing: str) -> None:
     env = {k: v for k, v in REALISTIC_PROD_ENV.items() if k != missing}
     result = _manage("check", env=env)

@@ -20,7 +20,7 @@ def test_runner_can_only_start_and_cancel_runs() -> None:
 def test_worker_runs_work_but_cannot_see_members_or_administer() -> None:
     worker = WORKSPACE_ROLE_SCOPES[WorkspaceRole.WORKER]
     assert Scope.WORKSPACE_MEMBERS_READ not in worker
-    assert _writes(worker) == {"runs:claim", "runs:report", "blocks:reveal", "events:write"}
+    assert _writes(worker) == {"runs:claim", "runs:report", "events:write"}
 
 
 def test_only_owners_manage_members_and_reveal_secrets_among_humans() -> None:
@@ -28,8 +28,8 @@ def test_only_owners_manage_members_and_reveal_secrets_among_humans() -> None:
         if role != WorkspaceRole.OWNER:
             assert Scope.WORKSPACE_MEMBERS_WRITE not in scopes
             assert Scope.WORKSPACE_ADMIN not in scopes
-        if role not in (WorkspaceRole.OWNER, WorkspaceRole.WORKER):
-            assert Scope.BLOCKS_REVEAL not in scopes
+        if role != WorkspaceRole.OWNER:
+            assert Scope.BLOCKS_REVEAL not in scopes  # agents reveal through run tokens only
 
 
 def test_developer_cannot_reveal_secrets_or_claim_runs() -> None:
