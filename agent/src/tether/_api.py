@@ -38,6 +38,7 @@ class Client:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        verify: Any = None,
     ) -> None:
         import httpx
 
@@ -45,7 +46,8 @@ class Client:
         headers = {"User-Agent": f"tether/{__version__}"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        verify: Any = os.environ.get("TETHER_CA_BUNDLE") or True
+        if verify is None:
+            verify = os.environ.get("TETHER_CA_BUNDLE") or True
         self._http = httpx.Client(
             base_url=self.api_url, headers=headers, timeout=timeout, transport=transport, verify=verify
         )

@@ -19,7 +19,7 @@ from tether._parameters import jsonable
 from tether._reporter import Reporter
 from tether._timeouts import Interrupted, sync_timeout
 from tether.context import FlowRun, FlowRunContext, flow_run_context, task_run_context
-from tether.exceptions import FlowRunTimeoutError, ReportNotDelivered, TerminationSignal, TransitionRefused
+from tether.exceptions import APIError, FlowRunTimeoutError, ReportNotDelivered, TerminationSignal, TransitionRefused
 from tether.futures import TetherFuture, collect_futures, resolve_futures_to_states
 from tether.logging import RunLoggerAdapter, flow_run_logger, setup_logging
 from tether.results import ResultStore, default_result_store
@@ -328,7 +328,11 @@ class FlowRunEngine:
             try:
                 self.reporter.close(final_flush_timeout())
             except ReportNotDelivered as exc:
-                undelivered = undelivered or exc
+                # A run token ends with its run's final state (401): lines logged after an accepted
+                # final state ("Finished in state", hooks) cannot be delivered and that is expected.
+                token_ended = isinstance(exc.__cause__, APIError) and exc.__cause__.status_code == 401
+                if not (token_ended and final.is_final()):
+                    undelivered = undelivered or exc
         if self.owns_client and self.client is not None:
             self.client.close()
         if undelivered is not None:

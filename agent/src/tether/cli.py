@@ -167,6 +167,76 @@ def watch(client: Client, flow_run_id: str, *, interval: float = 1.0) -> int:
         time.sleep(interval)
 
 
+def _agent_config(args: argparse.Namespace) -> Any:
+    import os
+
+    from tether.agent.config import AgentConfig
+    from tether.agent.errors import ConfigError
+
+    try:
+        return AgentConfig.build(
+            environ=os.environ,
+            pool=args.pool or "",
+            queues=getattr(args, "queue", []),
+            limit=getattr(args, "limit", 4),
+            name=args.name,
+            work_dir=getattr(args, "work_dir", None),
+            websocket=not getattr(args, "no_websocket", False),
+            grace_seconds=getattr(args, "grace_seconds", 10.0),
+            drain_timeout=getattr(args, "drain_timeout", 300.0),
+            claim_interval=getattr(args, "claim_interval", 5.0),
+        )
+    except ConfigError as exc:
+        raise SystemExit(f"tether agent: {exc}") from None
+
+
+def _agent_start(args: argparse.Namespace) -> int:
+    import logging
+
+    config = _agent_config(args)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    from tether.agent.worker import Agent
+
+    return Agent(config).run()
+
+
+def _agent_check(args: argparse.Namespace) -> int:
+    from tether.agent.doctor import Doctor
+
+    return Doctor(_agent_config(args)).run(sys.stdout)
+
+
+def _add_agent_commands(commands: Any) -> None:
+    agent = commands.add_parser("agent", help="run deployments in this network (outbound connections only)")
+    agent_commands = agent.add_subparsers(dest="agent_command", metavar="COMMAND", required=True)
+    start = agent_commands.add_parser("start", help="claim and run the pool's runs until SIGTERM, then drain")
+    start.add_argument("--pool", required=True, help="the work pool to serve")
+    start.add_argument("--queue", action="append", default=[], help="a queue of the pool (repeatable; default: all)")
+    start.add_argument("--limit", type=int, default=4, help="runs at the same time (default 4)")
+    start.add_argument("--name", help="the agent's name (default: the host name)")
+    start.add_argument("--work-dir", help="where git checkouts are cached (default ~/.tether/agent)")
+    start.add_argument(
+        "--grace-seconds", type=float, default=10.0, help="SIGTERM → SIGKILL delay when a run is cancelled (default 10)"
+    )
+    start.add_argument(
+        "--drain-timeout", type=float, default=300.0, help="on SIGTERM, how long runs may finish (default 300)"
+    )
+    start.add_argument("--no-websocket", action="store_true", help="never open the WebSocket: claim by long-poll")
+    start.add_argument("--claim-interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    start.add_argument("--log-level", default="INFO", help="DEBUG, INFO (default), WARNING or ERROR")
+    start.set_defaults(handler=_agent_start)
+    check = agent_commands.add_parser("check", help="diagnose DNS, TCP, TLS, proxy, WebSocket, clock and key")
+    check.add_argument("--pool", default="-", help=argparse.SUPPRESS)
+    check.add_argument("--name", help=argparse.SUPPRESS)
+    check.set_defaults(handler=_agent_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tether", description="Tether's SDK, agent and CLI.")
     parser.add_argument("--version", action="version", version=f"tether {__version__}")
@@ -190,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--watch", action="store_true", help="follow the run's state and logs until it ends")
     run.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
+
+    _add_agent_commands(commands)
     return parser
 
 
