@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -48,6 +49,20 @@ def test_embedded_runner_serves_the_product(tmp_path: Path) -> None:
         access = httpx.get(f"{api_url.group(1)}/access/", headers={"Authorization": f"Bearer {key.group(1)}"})
         assert access.status_code == 200
         assert access.json()["role"] == "developer"
+
+        # The hybrid loop in one machine: the example deployment runs on the local agent.
+        client = httpx.Client(base_url=api_url.group(1), headers={"Authorization": f"Bearer {key.group(1)}"})
+        (deployment,) = client.get("/deployments/", params={"name": "every-five-minutes"}).json()["results"]
+        run = client.post("/flow-runs/", json={"deployment_id": deployment["id"], "parameters": {"names": ["e2e"]}})
+        assert run.status_code == 201, run.text
+        deadline = time.monotonic() + 90
+        state = ""
+        while time.monotonic() < deadline and state not in ("COMPLETED", "FAILED", "CRASHED"):
+            time.sleep(0.5)
+            state = client.get(f"/flow-runs/{run.json()['id']}/").json()["state_type"]
+        assert state == "COMPLETED", (tmp_path / "var" / "local-agent.log").read_text()
+        logs = client.get(f"/flow-runs/{run.json()['id']}/logs/").json()["results"]
+        assert any("Hello, e2e!" in line["message"] for line in logs)
 
         schema = httpx.get(f"{server.url}/api/schema/?format=json")
         assert schema.status_code == 200

@@ -58,3 +58,29 @@ def test_scheduler_and_late_runs_work_on_sqlite(world: World) -> None:
     assert scheduler.tick(horizon=horizon) == 6
     assert scheduler.tick(horizon=horizon) == 0
     assert FlowRun.dangerously_unscoped.filter(auto_scheduled=True).count() == 6
+
+
+def test_logs_and_artifact_keys_work_on_sqlite(world: World) -> None:
+    """The PostgreSQL fast paths (unnest, DISTINCT ON) have SQLite equivalents."""
+    from django.utils import timezone
+
+    from controlplane.runs.selectors.artifacts import artifact_keys_latest
+    from controlplane.runs.services.artifacts import artifact_create
+    from controlplane.runs.services.logs import LogLine, logs_ingest
+    from tests.support.runs import in_prod, make_run
+
+    run = make_run(world, "RUNNING")
+    lines = [
+        LogLine(flow_run_id=run.pk, seq=i, level=20, message=f"line {i}", timestamp=timezone.now()) for i in range(3)
+    ]
+    with in_prod(world):
+        first = logs_ingest(workspace=world.prod, lines=lines)
+        again = logs_ingest(workspace=world.prod, lines=[*lines, lines[0]])
+        assert (first.accepted, first.duplicates) == (3, 0)
+        assert (again.accepted, again.duplicates) == (0, 4)
+        artifact_create(workspace=world.prod, type="markdown", data="v1", key="report", flow_run_id=run.pk)
+        newest = artifact_create(workspace=world.prod, type="markdown", data="v2", key="report", flow_run_id=run.pk)
+        artifact_create(workspace=world.prod, type="markdown", data="x", key="other", flow_run_id=run.pk)
+        latest = {artifact.key: artifact.pk for artifact in artifact_keys_latest(workspace=world.prod)}
+    assert latest["report"] == newest.pk
+    assert set(latest) == {"report", "other"}

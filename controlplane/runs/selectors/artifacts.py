@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from controlplane.core.errors import NotFound
 from controlplane.orgs.models import Workspace
@@ -52,10 +53,11 @@ def artifact_keys_latest(*, workspace: Workspace) -> QuerySet[Artifact]:
     The DISTINCT ON sits in a subquery so that callers may order and page the outer query
     freely (a cursor reversing the order of a bare DISTINCT ON would pick the oldest version).
     """
-    newest_of_each_key = (
-        Artifact.objects.filter(workspace=workspace, key__isnull=False)
-        .order_by("key", *ARTIFACT_NEWEST_FIRST)
-        .distinct("key")
-        .values("id")
-    )
+    keyed = Artifact.objects.filter(workspace=workspace, key__isnull=False)
+    if connection.vendor == "postgresql":
+        newest_of_each_key = keyed.order_by("key", *ARTIFACT_NEWEST_FIRST).distinct("key").values("id")
+    else:
+        # SQLite (the embedded mode) has no DISTINCT ON: the newest id per key by a correlated subquery.
+        newest = keyed.filter(key=OuterRef("key")).order_by(*ARTIFACT_NEWEST_FIRST).values("id")[:1]
+        newest_of_each_key = keyed.filter(id=Subquery(newest)).values("id")
     return Artifact.objects.filter(workspace=workspace, id__in=newest_of_each_key).order_by("key")

@@ -111,8 +111,43 @@ def logs_ingest(*, workspace: Workspace, lines: Sequence[LogLine]) -> LogBatchRe
         (line.flow_run_id, line.task_run_id, line.source, line.seq, line.level, line.name, line.message, line.timestamp)
         for line in lines
     ]
+    if connection.vendor != "postgresql":
+        return _ingest_portably(workspace, lines)
     columns = [list(column) for column in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [workspace.id, *columns])
         accepted = cursor.rowcount
     return LogBatchResult(accepted=accepted, duplicates=len(lines) - accepted)
+
+
+def _ingest_portably(workspace: Workspace, lines: Sequence[LogLine]) -> LogBatchResult:
+    """The embedded mode's SQLite: the same de-duplication, counted before a plain bulk insert.
+
+    Correct there because SQLite runs one writer at a time (IMMEDIATE transactions).
+    """
+    keys = {(line.flow_run_id, line.source, line.seq) for line in lines}
+    stored = set(
+        Log.objects.filter(flow_run_id__in={key[0] for key in keys}, seq__in={key[2] for key in keys}).values_list(
+            "flow_run_id", "source", "seq"
+        )
+    )
+    fresh: dict[tuple[object, str, int], LogLine] = {}
+    for line in lines:
+        key = (line.flow_run_id, line.source, line.seq)
+        if key not in stored:
+            fresh.setdefault(key, line)
+    Log.objects.bulk_create(
+        Log(
+            workspace=workspace,
+            flow_run_id=line.flow_run_id,
+            task_run_id=line.task_run_id,
+            source=line.source,
+            seq=line.seq,
+            level=line.level,
+            name=line.name,
+            message=line.message,
+            timestamp=line.timestamp,
+        )
+        for line in fresh.values()
+    )
+    return LogBatchResult(accepted=len(fresh), duplicates=len(lines) - len(fresh))
