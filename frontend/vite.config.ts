@@ -15,6 +15,7 @@ export default defineConfig(({ command }) => ({
   server: {
     proxy: {
       '/api': backend,
+      '/_allauth': backend,
       '/healthz': backend,
       '/readyz': backend,
       '/ws': { target: backend, ws: true },

@@ -1,4 +1,7 @@
-/** The sidebar's sections. Sections not yet `available` route to a "Coming soon" page. */
+/**
+ * The sidebar's sections, as paths relative to the workspace URL (`/o/:org/w/:ws/`).
+ * Sections not yet `available` route to a "Coming soon" page.
+ */
 export interface NavSection {
   path: string;
   label: string;
@@ -8,57 +11,69 @@ export interface NavSection {
 
 export const NAV_SECTIONS: readonly NavSection[] = [
   {
-    path: '/',
-    label: 'Overview',
-    summary: 'Version, mode and health of this Tether instance.',
+    path: '',
+    label: 'Dashboard',
+    summary: 'Run counts, failures and late runs across your workspace at a glance.',
     available: true,
   },
   {
-    path: '/dashboard',
-    label: 'Dashboard',
-    summary: 'Run counts, failures and late runs across your workspace at a glance.',
-    available: false,
-  },
-  {
-    path: '/flow-runs',
+    path: 'flow-runs',
     label: 'Flow runs',
     summary: 'Every run of every flow, with its state history and logs.',
-    available: false,
+    available: true,
   },
   {
-    path: '/flows',
-    label: 'Flows & deployments',
-    summary: 'Your flows, their deployments, schedules and parameters.',
-    available: false,
+    path: 'deployments',
+    label: 'Deployments',
+    summary: 'Your deployments, their schedules and parameters.',
+    available: true,
   },
   {
-    path: '/work-pools',
+    path: 'work-pools',
     label: 'Work pools',
-    summary: 'Where runs execute: pools, queues and the workers polling them.',
-    available: false,
+    summary: 'Where runs execute: pools, queues and the agents polling them.',
+    available: true,
   },
   {
-    path: '/blocks',
+    path: 'variables',
+    label: 'Variables',
+    summary: 'Named values your flows read at run time.',
+    available: true,
+  },
+  {
+    path: 'concurrency',
+    label: 'Concurrency',
+    summary: 'Global limits on how many runs or tasks hold a slot at once.',
+    available: true,
+  },
+  {
+    path: 'blocks',
     label: 'Blocks',
     summary: 'Stored configuration and credentials your flows use.',
     available: false,
   },
   {
-    path: '/automations',
+    path: 'automations',
     label: 'Automations',
     summary: 'Triggers and actions that react to events and run states.',
     available: false,
   },
   {
-    path: '/events',
+    path: 'events',
     label: 'Events',
     summary: 'The event feed emitted by runs, workers and the API.',
     available: false,
   },
   {
-    path: '/settings',
+    path: 'settings',
     label: 'Settings',
-    summary: 'Workspace members, API keys and preferences.',
-    available: false,
+    summary: 'Members, invitations, service accounts, API keys and the audit log.',
+    available: true,
+  },
+  {
+    path: 'instance',
+    label: 'Instance',
+    summary: 'Version, mode and health of this Tether instance.',
+    available: true,
   },
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { jsonResponse } from '../test/fetch';
-import { ApiError, apiDelete, apiGet, apiPost } from './client';
+import { allauthRequest, ApiError, apiDelete, apiGet, apiPost, withQuery } from './client';
 
 function mockFetch(response: Response | Error) {
   const fetchMock = vi.fn(async (..._args: Parameters<typeof fetch>) => {
@@ -99,5 +99,39 @@ describe('api client', () => {
   it('accepts an empty 204 response', async () => {
     mockFetch(new Response(null, { status: 204 }));
     await expect(apiDelete('/api/v1/flows/1/')).resolves.toBeUndefined();
+  });
+});
+
+describe('allauth requests', () => {
+  it('returns allauth answers such as 401 "pending flow" as data, with the CSRF token sent', async () => {
+    document.cookie = 'csrftoken=abc';
+    const body = { status: 401, data: { flows: [{ id: 'mfa_authenticate', is_pending: true }] } };
+    const fetchMock = mockFetch(jsonResponse(body, 401));
+
+    await expect(allauthRequest('POST', '/auth/login', { email: 'a@b.c', password: 'x' })).resolves.toEqual(body);
+
+    expect(fetchMock.mock.calls[0]?.[0]).toBe('/_allauth/browser/v1/auth/login');
+    expect(sentHeaders(fetchMock).get('X-CSRFToken')).toBe('abc');
+  });
+
+  it('sends extra headers such as the verification key', async () => {
+    const fetchMock = mockFetch(jsonResponse({ status: 200, data: { email: 'a@b.c' } }));
+    await allauthRequest('GET', '/auth/email/verify', undefined, { 'X-Email-Verification-Key': 'k1' });
+    expect(sentHeaders(fetchMock).get('X-Email-Verification-Key')).toBe('k1');
+  });
+
+  it('still throws on server errors and rate limits', async () => {
+    mockFetch(new Response('busy', { status: 429, statusText: 'Too Many Requests' }));
+    const error = await captureError(allauthRequest('POST', '/auth/login', {}));
+    expect(error.status).toBe(429);
+  });
+});
+
+describe('withQuery', () => {
+  it('leaves out empty values and repeats array keys', () => {
+    expect(withQuery('/x/', { a: 'b c', empty: '', none: undefined, tag: ['t1', 't2'], n: 0 })).toBe(
+      '/x/?a=b+c&tag=t1&tag=t2&n=0',
+    );
+    expect(withQuery('/x/', { empty: '' })).toBe('/x/');
   });
 });

@@ -27,9 +27,11 @@ export interface RequestOptions {
    */
   acceptStatuses?: readonly number[];
   signal?: AbortSignal;
+  /** Extra request headers, e.g. allauth's `X-Email-Verification-Key`. */
+  headers?: Record<string, string>;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 const SAFE_METHODS: ReadonlySet<Method> = new Set(['GET']);
 const CSRF_COOKIE = 'csrftoken';
@@ -54,13 +56,55 @@ export function apiDelete<T = void>(path: string, options?: RequestOptions): Pro
   return apiRequest<T>('DELETE', path, undefined, options);
 }
 
+export type QueryValue = string | number | boolean | readonly string[] | null | undefined;
+
+/** `?a=1&tag=x&tag=y` from an object; empty values are left out, arrays repeat the key. */
+export function withQuery(path: string, query: Record<string, QueryValue>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) {
+      for (const item of value as readonly string[]) params.append(key, item);
+    } else {
+      params.append(key, String(value));
+    }
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+/** django-allauth's headless answers: `{status, data, meta, errors}`, not Tether's error shape. */
+export interface AllauthResponse {
+  status: number;
+  data?: unknown;
+  meta?: unknown;
+  errors?: { message: string; code?: string; param?: string }[];
+}
+
+const ALLAUTH_BASE = '/_allauth/browser/v1';
+/** allauth uses these statuses for "not signed in yet" and form errors: they are answers, not failures. */
+const ALLAUTH_ANSWERS = [400, 401, 403, 404, 409, 410];
+
+export async function allauthRequest(
+  method: Method,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<AllauthResponse> {
+  const payload = await apiRequest<AllauthResponse | undefined>(method, `${ALLAUTH_BASE}${path}`, body, {
+    acceptStatuses: ALLAUTH_ANSWERS,
+    ...(headers && { headers }),
+  });
+  return payload ?? { status: 204 };
+}
+
 async function apiRequest<T>(
   method: Method,
   path: string,
   body: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
   }

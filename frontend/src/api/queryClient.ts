@@ -1,8 +1,17 @@
-import { QueryClient } from '@tanstack/react-query';
+import { QueryCache, QueryClient } from '@tanstack/react-query';
 import { ApiError } from './client';
 
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({
+      onError: (error) => {
+        // A 401 from the API means the session ended (signed out elsewhere, member removed):
+        // re-check it, and the session gate sends the user to the login page.
+        if (error instanceof ApiError && error.status === 401) {
+          void client.invalidateQueries({ queryKey: ['session'] });
+        }
+      },
+    }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -12,4 +21,5 @@ export function createQueryClient(): QueryClient {
       },
     },
   });
+  return client;
 }

@@ -1,17 +1,10 @@
 import { apiGet } from './client';
+import type { components } from './schema';
 
-// Hand-written until the backend's OpenAPI schema (/api/schema/) settles; then these
-// types should be generated from it.
+export type DeploymentMode = components['schemas']['ModeEnum'];
+export type InstanceInfo = components['schemas']['ServerInfo'];
 
-export type DeploymentMode = 'embedded' | 'production';
-
-export interface InstanceInfo {
-  name: string;
-  version: string;
-  mode: DeploymentMode;
-  api_schema_url: string;
-  api_docs_url: string;
-}
+// `/readyz` is outside the REST API and its OpenAPI schema, so its shape is written here.
 
 /** A check value is "ok", "not configured", or "error: <reason>". */
 export type ReadinessCheckValue = string;

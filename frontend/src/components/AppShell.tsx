@@ -1,27 +1,34 @@
 import { Suspense } from 'react';
 import { NavLink, Outlet } from 'react-router';
 import { NAV_SECTIONS } from '../navigation';
+import { useLogout, useSessionUser } from '../session/session';
+import { WorkspaceSwitcher } from '../workspace/WorkspaceSwitcher';
+import { useWorkspaceLink } from '../workspace/workspace';
 import { Spinner } from './Spinner';
 import { ThemeToggle } from './ThemeToggle';
 
 export function AppShell() {
+  const link = useWorkspaceLink();
+  const user = useSessionUser();
+  const signOut = useLogout();
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
         Skip to content
       </a>
       <aside className="sidebar">
-        <NavLink to="/" className="wordmark" aria-label="Tether home">
+        <NavLink to={link()} className="wordmark" aria-label="Tether home">
           <span className="wordmark__mark" aria-hidden="true">
             T
           </span>
           Tether
         </NavLink>
+        <WorkspaceSwitcher />
         <nav aria-label="Main" className="sidebar__nav">
           <ul>
             {NAV_SECTIONS.map((section) => (
               <li key={section.path}>
-                <NavLink to={section.path} end className="sidebar__link">
+                <NavLink to={link(section.path)} end={section.path === ''} className="sidebar__link">
                   {section.label}
                   {!section.available && (
                     <>
@@ -37,6 +44,17 @@ export function AppShell() {
           </ul>
         </nav>
         <div className="sidebar__footer">
+          <p className="sidebar__user" title={user.email}>
+            {user.display}
+          </p>
+          <button
+            type="button"
+            className="theme-toggle"
+            onClick={() => signOut.mutate()}
+            disabled={signOut.isPending}
+          >
+            Sign out
+          </button>
           <ThemeToggle />
         </div>
       </aside>

@@ -2,16 +2,18 @@ import { ButtonLink } from '../../components/Button';
 import { EmptyState } from '../../components/EmptyState';
 import { PageHeader } from '../../components/PageHeader';
 import type { NavSection } from '../../navigation';
+import { useWorkspaceLink } from '../../workspace/workspace';
 
 export default function ComingSoonPage({ section }: { section: NavSection }) {
+  const link = useWorkspaceLink();
   return (
     <>
       <PageHeader title={section.label}>{section.summary}</PageHeader>
       <EmptyState
         title="Coming soon"
         actions={
-          <ButtonLink to="/" variant="primary">
-            Back to Overview
+          <ButtonLink to={link()} variant="primary">
+            Back to the dashboard
           </ButtonLink>
         }
       >

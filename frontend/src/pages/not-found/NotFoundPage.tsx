@@ -12,7 +12,7 @@ export default function NotFoundPage() {
         title="Nothing lives at this address"
         actions={
           <ButtonLink to="/" variant="primary">
-            Go to Overview
+            Go to the start page
           </ButtonLink>
         }
       >

@@ -1,6 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { jsonResponse, stubFetch } from '../../test/fetch';
+import { signedInRoutes, stubApi } from '../../test/api';
+import { jsonResponse } from '../../test/fetch';
 import { renderRoute } from '../../test/renderRoute';
 
 const INFO = {
@@ -26,21 +27,28 @@ function pillIn(row: HTMLElement): HTMLElement {
   return pill;
 }
 
+function stubBackend(handlers: Record<string, () => Response>) {
+  stubApi([
+    ...signedInRoutes(),
+    ...Object.entries(handlers).map(([path, respond]) => ({ path, respond })),
+  ]);
+}
+
 describe('Overview page', () => {
   it('shows version, mode, API links and healthy checks', async () => {
-    stubFetch({
+    stubBackend({
       '/api/v1/info/': () => jsonResponse(INFO),
       '/readyz': () => jsonResponse({ status: 'ok', checks: { database: 'ok', redis: 'not configured' } }),
     });
 
-    renderRoute('/');
+    renderRoute('/o/acme/w/prod/instance');
 
     expect(await screen.findByText('0.1.0')).toBeInTheDocument();
-    expect(screen.getByText('Production')).toBeInTheDocument();
+    expect(within(screen.getByRole('region', { name: 'Instance' })).getByText('Production')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'API documentation' })).toHaveAttribute('href', '/api/docs/');
     expect(screen.getByRole('link', { name: 'OpenAPI schema' })).toHaveAttribute('href', '/api/schema/');
 
-    const readiness = screen.getByRole('region', { name: 'Readiness' });
+    const readiness = await screen.findByRole('region', { name: 'Readiness' });
     expect(await within(readiness).findByText('Ready')).toBeInTheDocument();
 
     const database = pillIn(await checkRow('Database'));
@@ -53,7 +61,7 @@ describe('Overview page', () => {
   });
 
   it('shows a failing check from a 503 readiness answer', async () => {
-    stubFetch({
+    stubBackend({
       '/api/v1/info/': () => jsonResponse({ ...INFO, mode: 'embedded' }),
       '/readyz': () =>
         jsonResponse(
@@ -62,9 +70,9 @@ describe('Overview page', () => {
         ),
     });
 
-    renderRoute('/');
+    renderRoute('/o/acme/w/prod/instance');
 
-    const readiness = screen.getByRole('region', { name: 'Readiness' });
+    const readiness = await screen.findByRole('region', { name: 'Readiness' });
     expect(await within(readiness).findByText('Unavailable')).toBeInTheDocument();
 
     const databaseRow = await checkRow('Database');
@@ -76,13 +84,13 @@ describe('Overview page', () => {
   });
 
   it("shows the server's error message when a request fails", async () => {
-    stubFetch({
+    stubBackend({
       '/api/v1/info/': () =>
         jsonResponse({ error: { code: 'internal_error', message: 'The info service is down.', details: {} } }, 500),
       '/readyz': () => jsonResponse({ status: 'ok', checks: { database: 'ok' } }),
     });
 
-    renderRoute('/');
+    renderRoute('/o/acme/w/prod/instance');
 
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('Could not load instance details');
