@@ -20,7 +20,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 TEST_ENV := DJANGO_SETTINGS_MODULE=controlplane.settings.test
 EMBEDDED_TEST_ENV := DJANGO_SETTINGS_MODULE=controlplane.settings.embedded TETHER_VAR_DIR=$(CURDIR)/var/test-embedded
 
-.PHONY: help up test bench setup services lint typecheck frontend-check migrations-check pytest smoke clean
+.PHONY: help up test bench setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke clean
 
 help:
 	@echo "make up      run Tether (embedded: SQLite, in-process services) at http://$(HOST):$(PORT)"
@@ -59,6 +59,16 @@ typecheck: $(PY_STAMP)
 frontend-check: $(NODE_STAMP)
 	cd frontend && npm run typecheck --silent && npm run test --silent
 
+# The SPA's API types come from the OpenAPI schema; a stale copy fails the build.
+api-types-check: $(PY_STAMP) $(NODE_STAMP)
+	$(EMBEDDED_TEST_ENV) $(PY) manage.py spectacular --format openapi-json --file var/openapi.json
+	diff -q var/openapi.json frontend/openapi.json || { echo "frontend/openapi.json is stale: run make api-types"; exit 1; }
+	cd frontend && npm run gen:api --silent && git diff --exit-code -- src/api/schema.d.ts
+
+api-types: $(PY_STAMP) $(NODE_STAMP)
+	$(EMBEDDED_TEST_ENV) $(PY) manage.py spectacular --format openapi-json --file frontend/openapi.json
+	cd frontend && npm run gen:api --silent
+
 migrations-check: $(PY_STAMP)
 	$(EMBEDDED_TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
@@ -69,7 +79,7 @@ smoke: setup
 	rm -rf var/test-embedded
 	$(EMBEDDED_TEST_ENV) $(BIN)/pytest tests/embedded --ds=controlplane.settings.embedded
 
-test: setup services lint typecheck frontend-check migrations-check pytest smoke
+test: setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke
 	@echo "make test: all checks passed"
 
 bench: setup services
