@@ -61,25 +61,19 @@ export function MembersSection() {
                     <div className="muted">{member.email}</div>
                   </td>
                   <td>
-                    <select
-                      aria-label={`Organisation role of ${member.email}`}
-                      className="field__input"
+                    <RoleSelect
+                      label={`Organisation role of ${member.email}`}
                       value={member.role}
-                      onChange={(e) => orgRole.mutate({ id: member.id, role: e.target.value as OrgRole })}
-                    >
-                      {ORG_ROLES.map((role) => (
-                        <option key={role}>{role}</option>
-                      ))}
-                    </select>
+                      roles={ORG_ROLES}
+                      onChange={(role) => orgRole.mutate({ id: member.id, role })}
+                    />
                   </td>
                   <td>
-                    <Button
-                      onClick={() => {
-                        if (window.confirm(`Remove ${member.email} from the organisation?`)) removeOrg.mutate(member.id);
-                      }}
-                    >
-                      Remove <span className="visually-hidden">{member.email}</span>
-                    </Button>
+                    <RemoveButton
+                      who={member.email}
+                      question={`Remove ${member.email} from the organisation?`}
+                      onConfirm={() => removeOrg.mutate(member.id)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -108,25 +102,19 @@ export function MembersSection() {
                   <td>{member.display_name}</td>
                   <td>{member.kind}</td>
                   <td>
-                    <select
-                      aria-label={`Workspace role of ${member.display_name}`}
-                      className="field__input"
+                    <RoleSelect
+                      label={`Workspace role of ${member.display_name}`}
                       value={member.role}
-                      onChange={(e) => wsRole.mutate({ id: member.id, role: e.target.value as WorkspaceRole })}
-                    >
-                      {WORKSPACE_ROLES.map((role) => (
-                        <option key={role}>{role}</option>
-                      ))}
-                    </select>
+                      roles={WORKSPACE_ROLES}
+                      onChange={(role) => wsRole.mutate({ id: member.id, role })}
+                    />
                   </td>
                   <td>
-                    <Button
-                      onClick={() => {
-                        if (window.confirm(`Remove ${member.display_name} from this workspace?`)) removeWs.mutate(member.id);
-                      }}
-                    >
-                      Remove <span className="visually-hidden">{member.display_name}</span>
-                    </Button>
+                    <RemoveButton
+                      who={member.display_name}
+                      question={`Remove ${member.display_name} from this workspace?`}
+                      onConfirm={() => removeWs.mutate(member.id)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -135,5 +123,37 @@ export function MembersSection() {
         )}
       </Card>
     </>
+  );
+}
+
+function RoleSelect<R extends string>({
+  label,
+  value,
+  roles,
+  onChange,
+}: {
+  label: string;
+  value: R;
+  roles: readonly R[];
+  onChange: (role: R) => void;
+}) {
+  return (
+    <select aria-label={label} className="field__input" value={value} onChange={(e) => onChange(e.target.value as R)}>
+      {roles.map((role) => (
+        <option key={role}>{role}</option>
+      ))}
+    </select>
+  );
+}
+
+function RemoveButton({ who, question, onConfirm }: { who: string; question: string; onConfirm: () => void }) {
+  return (
+    <Button
+      onClick={() => {
+        if (window.confirm(question)) onConfirm();
+      }}
+    >
+      Remove <span className="visually-hidden">{who}</span>
+    </Button>
   );
 }
