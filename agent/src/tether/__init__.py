@@ -13,6 +13,7 @@ from tether._version import __version__
 
 if TYPE_CHECKING:
     from tether.context import get_run_context
+    from tether.flow_runs import pause_flow_run, resume_flow_run, suspend_flow_run
     from tether.flows import Flow, flow
     from tether.futures import TetherFuture, as_completed, wait
     from tether.logging import get_run_logger
@@ -34,6 +35,9 @@ _LAZY = {
     "wait": "tether.futures",
     "as_completed": "tether.futures",
     "unmapped": "tether.utilities.annotations",
+    "pause_flow_run": "tether.flow_runs",
+    "suspend_flow_run": "tether.flow_runs",
+    "resume_flow_run": "tether.flow_runs",
 }
 
 
@@ -61,6 +65,9 @@ __all__ = [
     "flow",
     "get_run_context",
     "get_run_logger",
+    "pause_flow_run",
+    "resume_flow_run",
+    "suspend_flow_run",
     "task",
     "task_input_hash",
     "unmapped",

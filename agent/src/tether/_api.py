@@ -12,14 +12,24 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tether._redaction import redact_any
 from tether._version import __version__
-from tether.exceptions import APIError, TransitionRefused
+from tether.exceptions import APIError, DeliveryUnknown, TransitionRefused
 
 if TYPE_CHECKING:
     import httpx
 
+# How long a flow-run state proposal keeps trying an unreachable server (it gates the run).
+STATE_RETRY_SECONDS = 120.0
 # Statuses worth another try: the server is restarting, overloaded or throttling us.
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _not_sent_errors() -> tuple[type[Exception], ...]:
+    import httpx
+
+    # Failures before a byte of the request left: resending cannot apply it twice.
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def backoff_delay(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float:
@@ -28,7 +38,7 @@ def backoff_delay(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float
 
 
 class Client:
-    """The workspace API (`TETHER_API_URL`), authenticated with `TETHER_API_KEY`."""
+    """The workspace API (`TETHER_API_URL`, or the profile's), authenticated with `TETHER_API_KEY`."""
 
     def __init__(
         self,
@@ -55,8 +65,11 @@ class Client:
 
     @classmethod
     def from_env(cls) -> Client | None:
-        url = os.environ.get("TETHER_API_URL")
-        return cls(url, os.environ.get("TETHER_API_KEY")) if url else None
+        """From `TETHER_API_URL`/`TETHER_API_KEY`, else from the active profile (`tether login`)."""
+        from tether.profiles import api_url_and_key
+
+        url, key = api_url_and_key()
+        return cls(url, key) if url else None
 
     def close(self) -> None:
         self._http.close()
@@ -75,10 +88,13 @@ class Client:
         json: Any = None,
         params: dict[str, Any] | None = None,
         retry_for: float = 0.0,
+        resend_safe: bool = True,
     ) -> httpx.Response:
         """Send a request; retry transient failures (connect errors, 5xx, 429) for `retry_for` seconds.
 
-        A 4xx other than 429 is never retried: it is raised as `APIError` at once.
+        A 4xx other than 429 is never retried: it is raised as `APIError` at once. With
+        `resend_safe=False`, a connection that broke after the request went out raises
+        `DeliveryUnknown` at once: the caller finds out what the server applied before resending.
         """
         import httpx
 
@@ -88,6 +104,8 @@ class Client:
             try:
                 response = self._http.request(method, path, json=json, params=params)
             except httpx.TransportError as exc:
+                if not resend_safe and not isinstance(exc, _not_sent_errors()):
+                    raise DeliveryUnknown(f"{method} {path}: the answer was lost: {exc!r}") from exc
                 if time.monotonic() >= deadline:
                     raise APIError(f"{method} {path}: cannot reach the control plane: {exc!r}") from exc
                 self._sleep(min(backoff_delay(attempt), max(0.0, deadline - time.monotonic())))
@@ -136,15 +154,26 @@ class Client:
         return result
 
     def set_flow_run_state(
-        self, flow_run_id: str, state: dict[str, Any], *, epoch: int | None = None, max_wait: float = 3600.0
+        self,
+        flow_run_id: str,
+        state: dict[str, Any],
+        *,
+        epoch: int | None = None,
+        max_wait: float = 3600.0,
+        retry_for: float = STATE_RETRY_SECONDS,
     ) -> dict[str, Any]:
-        """Propose a state and follow WAIT answers by sleeping; a refusal raises `TransitionRefused`."""
-        body: dict[str, Any] = {"state": state}
+        """Propose a state and follow WAIT answers by sleeping; a refusal raises `TransitionRefused`.
+
+        An unreachable server is retried for `retry_for` seconds: a run outlives a network outage
+        of a minute or so. Re-sending is safe: the same state proposed twice changes nothing.
+        """
+        # A failure's message may quote a secret the run revealed: it leaves redacted.
+        body: dict[str, Any] = {"state": redact_any(state)}
         if epoch is not None:
             body["epoch"] = epoch
         waited = 0.0
         while True:
-            result: dict[str, Any] = self.post(f"flow-runs/{flow_run_id}/set-state/", body)
+            result: dict[str, Any] = self.post(f"flow-runs/{flow_run_id}/set-state/", body, retry_for=retry_for)
             if result.get("status") != "WAIT" or waited >= max_wait:
                 return result
             delay = float(result.get("delay_seconds") or 1.0)

@@ -19,11 +19,30 @@ from tether._parameters import jsonable
 from tether._reporter import Reporter
 from tether._timeouts import Interrupted, sync_timeout
 from tether.context import FlowRun, FlowRunContext, flow_run_context, task_run_context
-from tether.exceptions import APIError, FlowRunTimeoutError, ReportNotDelivered, TerminationSignal, TransitionRefused
+from tether.exceptions import (
+    APIError,
+    FlowPauseTimeout,
+    FlowRunTimeoutError,
+    FlowSuspended,
+    ReportNotDelivered,
+    TerminationSignal,
+    TransitionRefused,
+)
 from tether.futures import TetherFuture, collect_futures, resolve_futures_to_states
 from tether.logging import RunLoggerAdapter, flow_run_logger, setup_logging
 from tether.results import ResultStore, default_result_store
-from tether.states import AwaitingRetry, Cancelled, Completed, Crashed, Failed, Retrying, Running, State, StateType
+from tether.states import (
+    AwaitingRetry,
+    Cancelled,
+    Completed,
+    Crashed,
+    Failed,
+    Paused,
+    Retrying,
+    Running,
+    State,
+    StateType,
+)
 
 if TYPE_CHECKING:
     from tether.flows import Flow
@@ -74,6 +93,10 @@ class FlowRunEngine:
         self.retry_delay = 0.0
         self.run_count = 0
         self.finished = False
+        # A deployment's run retries in a new process: AwaitingRetry hands it back to its work
+        # pool (and ends the run token's lease), and an agent claims it again when it is due.
+        self.hands_back_retries = flow_run is not None and bool(flow_run.get("deployment_id"))
+        self.handed_back: State | None = None
 
     # --- start ---
 
@@ -113,6 +136,7 @@ class FlowRunEngine:
             result_store=store,
             parameters=self.parameters,
             log_prints=log_prints,
+            epoch=self.epoch,
         )
         self.logger = flow_run_logger(run.id, f"Flow run {run.name!r}")
         return self.ctx
@@ -204,7 +228,7 @@ class FlowRunEngine:
         while True:
             decided = self.propose(Running())
             if decided.type == StateType.RUNNING:
-                self.run_count = 1
+                self.run_count = 1 + self._retries_used()
                 return
             if decided.type == StateType.SCHEDULED:
                 # e.g. AwaitingConcurrencySlot: come back when it is due.
@@ -215,6 +239,14 @@ class FlowRunEngine:
                 status="ACCEPT",
                 state=decided.to_api(),
             )
+
+    def _retries_used(self) -> int:
+        """Retries this run already had in earlier processes. Suspensions are not retries: only
+        AwaitingRetry states count (the server's run_count also counts each resumption)."""
+        if not self.flow.retries or self.client is None or self.ctx is None:
+            return 0
+        history = self.client.get(f"flow-runs/{self.ctx.flow_run.id}/states/")
+        return sum(1 for state in history if state.get("name") == "AwaitingRetry")
 
     def log(self, level: int, message: str, *args: Any) -> None:
         if self.logger is not None:
@@ -236,7 +268,8 @@ class FlowRunEngine:
             exc = FlowRunTimeoutError(f"Flow run exceeded timeout of {self.flow.timeout_seconds} second(s)")
         message = f"Flow run encountered an exception. {type(exc).__name__}: {exc}"
         self.log(logging.ERROR, "%s\n%s", message, "".join(traceback.format_exception(exc)).rstrip())
-        if self.run_count <= self.flow.retries:
+        # A run whose pause timed out is not retried: nobody answered, and nobody would.
+        if self.run_count <= self.flow.retries and not isinstance(exc, FlowPauseTimeout):
             from tether.tasks import retry_delays
 
             delays = retry_delays(self.flow.retry_delay_seconds, self.flow.retries, None)
@@ -244,11 +277,24 @@ class FlowRunEngine:
             due = time.time() + self.retry_delay
             import datetime as dt
 
-            self.propose(
-                AwaitingRetry(
-                    message=message, details={"scheduled_time": dt.datetime.fromtimestamp(due, dt.UTC).isoformat()}
-                )
+            awaiting = AwaitingRetry(
+                message=message, details={"scheduled_time": dt.datetime.fromtimestamp(due, dt.UTC).isoformat()}
             )
+            if self.hands_back_retries:
+                self.log(
+                    logging.INFO,
+                    "Retry %d/%d will start in %g second(s), in a new process: the run goes back to its work pool",
+                    self.run_count,
+                    self.flow.retries,
+                    self.retry_delay,
+                )
+                # Like a final state, AwaitingRetry ends the run token's lease: report everything first.
+                self._wait_for_futures()
+                if self.reporter is not None:
+                    self.reporter.flush(final_flush_timeout())
+                self.handed_back = self.propose(awaiting)
+                return None
+            self.propose(awaiting)
             self.log(
                 logging.INFO,
                 "Retry %d/%d will start in %g second(s)",
@@ -300,6 +346,14 @@ class FlowRunEngine:
             self._wait_for_futures()
         except BaseException:  # noqa: BLE001 - the run's state is what we report; a stuck pool is logged
             self.log(logging.ERROR, "Waiting for task runs failed:\n%s", traceback.format_exc())
+        # Everything the run logs goes out before its final state: a run token stops working
+        # once its run is final, so a line logged after that could not be delivered.
+        self.log(
+            logging.INFO if state.is_completed() else logging.ERROR,
+            "Finished in state %r",
+            state,
+        )
+        self._hooks(state)
         undelivered: ReportNotDelivered | None = None
         if self.reporter is not None:
             try:
@@ -317,12 +371,6 @@ class FlowRunEngine:
                 if undelivered is None:
                     raise
                 self.log(logging.ERROR, "The final state could not be reported either: %s", exc)
-        self.log(
-            logging.INFO if state.is_completed() else logging.ERROR,
-            "Finished in state %r",
-            state,
-        )
-        self._hooks(state)
         self._finish_parent_task_run(state)
         if self.owns_reporter and self.reporter is not None:
             try:
@@ -340,6 +388,31 @@ class FlowRunEngine:
         if final.type != state.type and final.data is None:
             final.data = state.data
         return state
+
+    def suspend(self, signal: FlowSuspended) -> State:
+        """The run suspended itself (it is PAUSED on the server): deliver its reports and end, proposing nothing."""
+        assert self.ctx is not None
+        self.finished = True
+        try:
+            self._wait_for_futures()
+        except BaseException:  # noqa: BLE001 - the run is suspended either way; a stuck pool is logged
+            self.log(logging.ERROR, "Waiting for task runs failed:\n%s", traceback.format_exc())
+        self.log(logging.INFO, "%s", signal)
+        if self.owns_reporter and self.reporter is not None:
+            self.reporter.close(final_flush_timeout())
+        if self.owns_client and self.client is not None:
+            self.client.close()
+        return Paused(name="Suspended", message=str(signal), data=signal)
+
+    def hand_back(self) -> State:
+        """The run went back to its work pool for a retry (AwaitingRetry): end this process's part."""
+        assert self.handed_back is not None
+        self.finished = True
+        if self.owns_reporter and self.reporter is not None:
+            self.reporter.close(final_flush_timeout())
+        if self.owns_client and self.client is not None:
+            self.client.close()
+        return self.handed_back
 
     def _finish_parent_task_run(self, state: State) -> None:
         if self.parent_task_run_id is None or self.reporter is None:
@@ -424,11 +497,17 @@ def run_flow_sync(
                 state = engine.failed_attempt(exc, timed_out=True)
             except Exception as exc:  # noqa: BLE001 - the flow's failure becomes its state
                 state = engine.failed_attempt(exc)
+            except FlowSuspended as signal:
+                final = engine.suspend(signal)
+                break
             if state is not None:
+                final = engine.finish(state)
+                break
+            if engine.handed_back is not None:
+                final = engine.hand_back()
                 break
             time.sleep(engine.retry_delay)
             engine.retry()
-        final = engine.finish(state)
     except BaseException as exc:
         if not engine.finished and not isinstance(exc, TransitionRefused | ReportNotDelivered):
             engine.finish(engine.interrupted(exc))
@@ -464,14 +543,21 @@ async def run_flow_async(
                     value = await coro
                 state: State | None = engine.completed(value)
             except TimeoutError as exc:
-                state = engine.failed_attempt(exc, timed_out=flow.timeout_seconds is not None)
+                timed_out = flow.timeout_seconds is not None and not isinstance(exc, FlowPauseTimeout)
+                state = engine.failed_attempt(exc, timed_out=timed_out)
             except Exception as exc:  # noqa: BLE001 - the flow's failure becomes its state
                 state = engine.failed_attempt(exc)
+            except FlowSuspended as signal:
+                final = engine.suspend(signal)
+                break
             if state is not None:
+                final = engine.finish(state)
+                break
+            if engine.handed_back is not None:
+                final = engine.hand_back()
                 break
             await asyncio.sleep(engine.retry_delay)
             engine.retry()
-        final = engine.finish(state)
     except BaseException as exc:
         if not engine.finished and not isinstance(exc, TransitionRefused | ReportNotDelivered):
             engine.finish(engine.interrupted(exc))

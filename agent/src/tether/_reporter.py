@@ -10,14 +10,16 @@ dropped quietly: `flush()` raises `ReportNotDelivered`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from tether._api import Client, backoff_delay
-from tether.exceptions import APIError, ReportNotDelivered
+from tether._redaction import redact, redact_any
+from tether.exceptions import APIError, DeliveryUnknown, ReportNotDelivered
 
 TASK_BATCH_MAX = 1000
 LOG_BATCH_MAX = 1000
@@ -25,6 +27,18 @@ LOG_BATCH_MAX_BYTES = 900_000  # the server takes 1 MiB of messages per batch; l
 LOG_MESSAGE_MAX_BYTES = 32 * 1024
 
 _internal = logging.getLogger("tether._reporter")
+_T = TypeVar("_T")
+# How many task runs of a batch whose answer was lost are looked up to tell whether it landed.
+_WITNESSES = 5
+
+
+def _parse_timestamp(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def truncate_message(message: str, limit: int = LOG_MESSAGE_MAX_BYTES) -> str:
@@ -64,10 +78,11 @@ class Reporter:
     # --- producers (any thread) ---
 
     def report_task_run(self, entry: dict[str, Any]) -> None:
-        self._put(self._tasks, entry)
+        self._put(self._tasks, redact_any(entry))
 
     def report_log(self, line: dict[str, Any]) -> None:
-        line["message"] = truncate_message(line["message"])
+        # Values revealed to this run (blocks it loaded) never leave it in a log line.
+        line["message"] = truncate_message(redact(line["message"]))
         self._put(self._logs, line)
 
     def _put(self, buffer: list[dict[str, Any]], entry: dict[str, Any]) -> None:
@@ -163,7 +178,7 @@ class Reporter:
                 tasks, logs = self._take()
             try:
                 if tasks:
-                    self._deliver("task-runs/batch/", {"task_runs": tasks})
+                    self._deliver_task_runs(tasks)
                 if logs:
                     self._deliver("logs/", logs)
             except Exception as exc:  # noqa: BLE001 - recorded, and raised by flush() in the run's thread
@@ -180,8 +195,53 @@ class Reporter:
                 self._delivered += len(tasks) + len(logs)
                 self._cond.notify_all()
 
-    def _deliver(self, path: str, body: Any) -> None:
+    def _deliver_task_runs(self, entries: list[dict[str, Any]]) -> None:
+        """Send a batch of task-run states exactly once, even when an answer is lost on the way back.
+
+        Re-sending a batch the server already applied could record a state twice (a RUNNING
+        re-proposed after the run moved on to AwaitingRetry is accepted again), so after a lost
+        answer the reporter first asks the server whether the batch landed. The server applies a
+        batch in one transaction: all of it or none.
+        """
+        while True:
+            try:
+                self._deliver("task-runs/batch/", {"task_runs": entries}, resend_safe=False)
+                return
+            except DeliveryUnknown as exc:
+                _internal.warning("Tether: the answer to a batch of task-run states was lost, checking it: %s", exc)
+                if self._persist(lambda retry_for: self._batch_applied(entries, retry_for)):
+                    return
+
+    def _batch_applied(self, entries: list[dict[str, Any]], retry_for: float) -> bool:
+        """Whether the server holds this batch: one of its last task runs is in a state the batch proposed."""
+        proposed: dict[str, set[dt.datetime]] = {}
+        for entry in entries:
+            stamp = _parse_timestamp(entry.get("state", {}).get("timestamp"))
+            if stamp is not None:
+                proposed.setdefault(str(entry["id"]), set()).add(stamp)
+        # A state the batch proposed may have been refused (nothing booked): look at a few runs.
+        for task_run_id in list(proposed)[-_WITNESSES:]:
+            try:
+                current = self._client.request("GET", f"task-runs/{task_run_id}/", retry_for=retry_for).json()
+            except APIError as exc:
+                if exc.status_code == 404:
+                    continue
+                raise
+            if _parse_timestamp(current.get("state_timestamp")) in proposed[task_run_id]:
+                return True
+        return False
+
+    def _deliver(self, path: str, body: Any, *, resend_safe: bool = True) -> None:
         """Send one batch; retry transient failures until it is delivered or a flush gives up."""
+
+        def send(retry_for: float) -> None:
+            self._client.request("POST", path, json=body, retry_for=retry_for, resend_safe=resend_safe)
+
+        self._persist(send)
+
+    def _persist(self, attempt_once: Callable[[float], _T]) -> _T:
+        """Call `attempt_once(retry_for)` until it succeeds: mid-run for as long as it takes, while a
+        flush waits until its deadline. A 4xx (but 429) or a lost answer is raised at once."""
         attempt = 0
         while True:
             with self._cond:
@@ -191,8 +251,9 @@ class Reporter:
             # Mid-run, keep trying (the server may be restarting); once a flush waits, its deadline rules.
             retry_for = 5.0 if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                self._client.request("POST", path, json=body, retry_for=retry_for)
-                return
+                return attempt_once(retry_for)
+            except DeliveryUnknown:
+                raise
             except APIError as exc:
                 if exc.status_code is not None and exc.status_code < 500 and exc.status_code != 429:
                     raise  # a 4xx will not get better by sending it again

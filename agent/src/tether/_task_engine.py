@@ -13,6 +13,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tether._timeouts import Interrupted, sync_timeout
@@ -44,6 +45,7 @@ class TaskRunEngine:
         *,
         task_run_id: str | None = None,
         wait_for: Iterable[TetherFuture[Any]] | None = None,
+        task_run_name: str | None = None,
     ) -> None:
         self.task = task
         self.bound = bound
@@ -53,7 +55,7 @@ class TaskRunEngine:
         flow_run_id = self.flow_ctx.flow_run.id if self.flow_ctx else None
         self.run = TaskRun(
             id=task_run_id or str(uuid.uuid4()),
-            name=self._run_name(),
+            name=task_run_name or self._run_name(),
             task_key=task.task_key,
             flow_run_id=flow_run_id,
             tags=sorted(task.tags),
@@ -168,6 +170,14 @@ class TaskRunEngine:
                     self._log(logging.INFO, "Finished in state %r (cache hit)", cached)
                     self._hooks(cached)
                     return cached
+        # --- tag concurrency limits (tether.concurrency._tags): hold their slots while RUNNING ---
+        if self.run.tags and self.reporter is not None:
+            from tether.concurrency._tags import guard_tag_limits
+
+            aborted = guard_tag_limits(self)
+            if aborted is not None:
+                self._report(aborted)
+                return aborted
         return None
 
     def _store(self) -> ResultStore:
@@ -246,6 +256,12 @@ class TaskRunEngine:
         self._report(state)
 
     def _hooks(self, state: State) -> None:
+        if state.is_completed() and (self.task.on_rollback_hooks or self.task.on_commit_hooks):
+            from tether.transactions import get_transaction
+
+            txn = get_transaction()
+            if txn is not None:
+                txn.stage(self.task, self.run, state)
         hooks = self.task.on_completion_hooks if state.is_completed() else self.task.on_failure_hooks
         for hook in hooks:
             try:
@@ -292,8 +308,9 @@ def run_task_sync(
     task_run_id: str | None = None,
     wait_for: Iterable[TetherFuture[Any]] | None = None,
     return_type: str = "result",
+    task_run_name: str | None = None,
 ) -> Any:
-    engine = TaskRunEngine(task, bound, task_run_id=task_run_id, wait_for=wait_for)
+    engine = TaskRunEngine(task, bound, task_run_id=task_run_id, wait_for=wait_for, task_run_name=task_run_name)
     final = engine.begin()
     if final is not None:
         return _finish(final, return_type)
@@ -330,8 +347,9 @@ async def run_task_async(
     task_run_id: str | None = None,
     wait_for: Iterable[TetherFuture[Any]] | None = None,
     return_type: str = "result",
+    task_run_name: str | None = None,
 ) -> Any:
-    engine = TaskRunEngine(task, bound, task_run_id=task_run_id, wait_for=wait_for)
+    engine = TaskRunEngine(task, bound, task_run_id=task_run_id, wait_for=wait_for, task_run_name=task_run_name)
     final = engine.begin()
     if final is not None:
         return _finish(final, return_type)
@@ -361,6 +379,41 @@ async def run_task_async(
             await asyncio.sleep(engine._retry_delay)
 
 
+@dataclass
+class TaskCall:
+    """One submitted task run as a task runner receives it: calling it runs the task run to its final state.
+
+    It holds no closure, so a runner may ship it to another process (Dask) once its upstream
+    futures are resolved.
+    """
+
+    task: Task[..., Any]
+    bound: inspect.BoundArguments
+    task_run_id: str
+    wait_for: list[TetherFuture[Any]] = field(default_factory=list)
+    task_run_name: str | None = None
+
+    def __call__(self) -> State:
+        options: dict[str, Any] = {
+            "task_run_id": self.task_run_id,
+            "wait_for": self.wait_for,
+            "return_type": "state",
+            "task_run_name": self.task_run_name,
+        }
+        state: State
+        if self.task.isasync:
+            state = asyncio.run(run_task_async(self.task, self.bound, **options))
+        else:
+            state = run_task_sync(self.task, self.bound, **options)
+        return state
+
+    def upstream(self) -> list[TetherFuture[Any]]:
+        found = [*self.wait_for]
+        for value in self.bound.arguments.values():
+            collect_futures(value, found)
+        return found
+
+
 def submit_task(
     task: Task[..., Any], bound: inspect.BoundArguments, *, wait_for: Iterable[TetherFuture[Any]] | None = None
 ) -> TetherFuture[Any]:
@@ -371,27 +424,11 @@ def submit_task(
     else:
         _fallback_runner = _fallback_runner or ThreadPoolTaskRunner()
         runner = _fallback_runner
-    task_run_id = str(uuid.uuid4())
-    waits = list(wait_for or [])
-    upstream = [*waits]
-    for value in bound.arguments.values():
-        collect_futures(value, upstream)
-
-    if task.isasync:
-
-        def call() -> State:
-            state: State = asyncio.run(
-                run_task_async(task, bound, task_run_id=task_run_id, wait_for=waits, return_type="state")
-            )
-            return state
-
-    else:
-
-        def call() -> State:
-            state: State = run_task_sync(task, bound, task_run_id=task_run_id, wait_for=waits, return_type="state")
-            return state
-
-    future = runner.submit(task_run_id, call, wait_for=upstream)
+    call = TaskCall(task, bound, str(uuid.uuid4()), list(wait_for or []))
+    if flow_ctx is not None and task.task_run_name is None:
+        # Named in submission order, here: a runner in another process could not count.
+        call.task_run_name = flow_ctx.task_run_name(task.name)
+    future = runner.submit(call.task_run_id, call, wait_for=call.upstream())
     if flow_ctx is not None:
         flow_ctx.futures.append(future)
     return future

@@ -21,7 +21,8 @@ TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 def _config(_: argparse.Namespace) -> int:
     settings = ClientSettings.from_env()
     print(f"tether {__version__}")
-    print(f"TETHER_API_URL:   {settings.api_url or '(not set: flows run locally, untracked)'}")
+    where = " (from the active profile)" if settings.source == "profile" else ""
+    print(f"TETHER_API_URL:   {settings.api_url or '(not set: flows run locally, untracked)'}{where}")
     print(f"TETHER_API_KEY:   {'set' if settings.api_key_set else 'not set'}")
     print(f"TETHER_CA_BUNDLE: {settings.ca_bundle or '(system trust store)'}")
     return 0
@@ -32,7 +33,10 @@ def _client() -> Client:
 
     client = Client.from_env()
     if client is None:
-        raise SystemExit("tether: set TETHER_API_URL (the workspace URL) and TETHER_API_KEY first.")
+        raise SystemExit(
+            "tether: run `tether login --url URL --key KEY`, or set TETHER_API_URL (the workspace URL)"
+            " and TETHER_API_KEY first."
+        )
     return client
 
 
@@ -71,44 +75,78 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tether.deploy_file import DEFAULT_FILE, deploy_file
+
+    if args.file or (args.entrypoint is None and Path(DEFAULT_FILE).exists()):
+        return deploy_file(Path(args.file or DEFAULT_FILE), _client)
+    if args.entrypoint is None or not args.name or not args.pool:
+        print(
+            f"tether deploy: give ENTRYPOINT --name NAME --pool POOL, or --file (no ./{DEFAULT_FILE} here).",
+            file=sys.stderr,
+        )
+        return 2
+    return deploy_one(
+        _client(),
+        entrypoint=args.entrypoint,
+        name=args.name,
+        pool=args.pool,
+        queue=args.queue,
+        source=parse_source(args.source),
+        parameters=parse_params(args.param) if args.param else None,
+        tags=args.tag,
+    )
+
+
+def deploy_one(
+    client: Client,
+    *,
+    entrypoint: str,
+    name: str,
+    pool: str,
+    queue: str | None = None,
+    source: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+    tags: Sequence[str] = (),
+) -> int:
+    """Create or update one deployment (`POST deployments/` upserts); 0 on success."""
     from tether.engine import load_entrypoint
     from tether.exceptions import APIError, EntrypointError
 
     try:
-        flow = load_entrypoint(args.entrypoint)
+        flow = load_entrypoint(entrypoint)
     except EntrypointError as exc:
         print(f"tether deploy: {exc}", file=sys.stderr)
         return 1
     body: dict[str, Any] = {
         "flow_name": flow.name,
-        "name": args.name,
-        "entrypoint": args.entrypoint,
+        "name": name,
+        "entrypoint": entrypoint,
         "parameter_schema": flow.parameter_schema(),
-        "work_pool_name": args.pool,
+        "work_pool_name": pool,
     }
-    if args.queue:
-        body["work_queue_name"] = args.queue
-    source = parse_source(args.source)
+    if queue:
+        body["work_queue_name"] = queue
     if source:
         body["source"] = source
-    if args.param:
-        body["parameters"] = parse_params(args.param)
-    if args.tag:
-        body["tags"] = args.tag
+    if parameters:
+        body["parameters"] = parameters
+    if tags:
+        body["tags"] = list(tags)
     if flow.description:
         body["description"] = flow.description[:2000]
     if flow.version:
         body["version"] = flow.version
-    client = _client()
     try:
         response = client.request("POST", "deployments/", json=body, retry_for=10)
     except APIError as exc:
-        print(f"tether deploy: {exc}", file=sys.stderr)
+        print(f"tether deploy: {flow.name}/{name}: {exc}", file=sys.stderr)
         return 1
     deployment = response.json()
     verb = "Created" if response.status_code == 201 else "Updated"
-    print(f"{verb} deployment {flow.name}/{args.name} ({deployment['id']}) on pool {args.pool!r}.")
-    print(f"Run it: tether run {flow.name}/{args.name}")
+    print(f"{verb} deployment {flow.name}/{name} ({deployment['id']}) on pool {pool!r}.")
+    print(f"Run it: tether run {flow.name}/{name}")
     return 0
 
 
@@ -206,10 +244,51 @@ def _agent_start(args: argparse.Namespace) -> int:
     return Agent(config).run()
 
 
+def _agent_status(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tether.agent.config import default_work_dir
+    from tether.agent.status import print_status
+
+    work_dir = Path(args.work_dir).expanduser() if args.work_dir else default_work_dir()
+    return print_status(work_dir, sys.stdout, as_json=args.json, quiet=args.quiet)
+
+
 def _agent_check(args: argparse.Namespace) -> int:
     from tether.agent.doctor import Doctor
 
     return Doctor(_agent_config(args)).run(sys.stdout)
+
+
+def _block_register(args: argparse.Namespace) -> int:
+    from tether.blocks.registry import load_block_class
+    from tether.exceptions import TetherException
+
+    client = _client()
+    status = 0
+    for target in args.targets:
+        try:
+            block_class = load_block_class(target)
+            registered = block_class.register_type(client=client)
+        except TetherException as exc:
+            print(f"tether block register: {target}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        secret = ", ".join(registered.get("secret_fields") or []) or "none"
+        print(
+            f"Registered block type {registered['slug']!r} (version {registered['version']}; secret fields: {secret})."
+        )
+    return status
+
+
+def _add_block_commands(commands: Any) -> None:
+    block = commands.add_parser("block", help="block types and blocks (encrypted configuration and credentials)")
+    block_commands = block.add_subparsers(dest="block_command", metavar="COMMAND", required=True)
+    register = block_commands.add_parser("register", help="create or update block types from Python classes")
+    register.add_argument(
+        "targets", nargs="+", metavar="MODULE:CLASS", help="module.path:Class or path/to/file.py:Class"
+    )
+    register.set_defaults(handler=_block_register)
 
 
 def _add_agent_commands(commands: Any) -> None:
@@ -235,6 +314,11 @@ def _add_agent_commands(commands: Any) -> None:
     check.add_argument("--pool", default="-", help=argparse.SUPPRESS)
     check.add_argument("--name", help=argparse.SUPPRESS)
     check.set_defaults(handler=_agent_check)
+    status = agent_commands.add_parser("status", help="the figures of the agent using this work directory")
+    status.add_argument("--work-dir", help="the agent's --work-dir (default ~/.tether/agent)")
+    status.add_argument("--json", action="store_true", help="print the figures as JSON")
+    status.add_argument("--quiet", action="store_true", help="print nothing; exit 1 if the agent is not heartbeating")
+    status.set_defaults(handler=_agent_status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,9 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(handler=_config)
 
     deploy = commands.add_parser("deploy", help="create or update a deployment of a flow (schema and source only)")
-    deploy.add_argument("entrypoint", help="path/to/file.py:function or module:function")
-    deploy.add_argument("--name", required=True, help="the deployment's name")
-    deploy.add_argument("--pool", required=True, help="the work pool its runs go to")
+    deploy.add_argument("entrypoint", nargs="?", help="path/to/file.py:function or module:function")
+    deploy.add_argument("--file", help="deploy every entry of a tether.yaml (default: ./tether.yaml, if no ENTRYPOINT)")
+    deploy.add_argument("--name", help="the deployment's name")
+    deploy.add_argument("--pool", help="the work pool its runs go to")
     deploy.add_argument("--queue", help="the pool's queue (default: its `default` queue)")
     deploy.add_argument("--source", help="where agents get the code: git+URL@REF, a URL, or a path on the agent")
     deploy.add_argument("--param", action="append", default=[], metavar="K=V", help="a default parameter")
@@ -261,7 +346,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
 
+    from tether.cli_workspace import add_workspace_commands
+
+    add_workspace_commands(commands)
     _add_agent_commands(commands)
+    _add_block_commands(commands)
+    from tether.task_worker.cli import add_task_worker_commands
+
+    add_task_worker_commands(commands)
     return parser
 
 

@@ -55,11 +55,14 @@ class FlowRunContext:
     result_store: ResultStore
     parameters: dict[str, Any]
     log_prints: bool = False
+    epoch: int | None = None
     log_source: str = field(default_factory=lambda: f"sdk-{uuid.uuid4().hex[:12]}")
     _seq: itertools.count[int] = field(default_factory=itertools.count)
     _seq_lock: threading.Lock = field(default_factory=threading.Lock)
     futures: list[TetherFuture[Any]] = field(default_factory=list)
     task_name_counts: dict[str, itertools.count[int]] = field(default_factory=dict)
+    # Pauses are numbered in call order, so a suspended run that starts again finds its answers.
+    pause_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_seq(self) -> int:
         with self._seq_lock:

@@ -4,7 +4,7 @@ It reads the run (and its deployment) from the control plane, loads the deployme
 entrypoint from the working directory, checks and converts the parameters against the
 flow's signature, proposes RUNNING, runs the flow under that run, and proposes the final
 state, every proposal carrying the run's epoch (`TETHER_FLOW_RUN_EPOCH`). Exit status: 0 when
-the run COMPLETED, 1 when it ended otherwise, 2 for a usage error, 3 when the server
+the run COMPLETED (or suspended itself), 1 when it ended otherwise, 2 for a usage error, 3 when the server
 refused a transition (the run belongs to someone else now).
 """
 
@@ -138,7 +138,9 @@ def execute(flow_run_id: str, *, client: Client | None = None, epoch: int | None
         return 1
     except TerminationSignal:
         return 143
-    return 0 if state.is_completed() else 1
+    # A suspended run, or one handed back for a retry (AwaitingRetry), reported its state and
+    # ends here; an agent starts it again once it is resumed or due.
+    return 0 if state.is_completed() or state.is_paused() or state.is_scheduled() else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,10 @@ class APIError(TetherException):
         self.body = body
 
 
+class DeliveryUnknown(APIError):
+    """The connection broke after the request was sent: the server may or may not have applied it."""
+
+
 class TransitionRefused(APIError):
     """The server refused a proposed state (REJECT or ABORT, or a stale epoch): stop the run."""
 
@@ -65,3 +69,22 @@ class TransitionRefused(APIError):
 
 class ReportNotDelivered(APIError):
     """Task-run states or log lines could not be delivered to the control plane after retries."""
+
+
+class FlowPauseTimeout(TetherException, TimeoutError):
+    """A paused flow run was not resumed before its pause timed out."""
+
+
+class CancelledWhilePaused(TerminationSignal):
+    """The flow run was cancelled while it was paused."""
+
+    def __init__(self) -> None:
+        BaseException.__init__(self, "The flow run was cancelled while it was paused.")
+        self.signal = 15
+
+
+class FlowSuspended(BaseException):
+    """Raised by `suspend_flow_run()` to end the flow run's process; the run starts again when resumed.
+
+    A BaseException, like a signal: a flow's `except Exception` must not swallow it.
+    """

@@ -80,6 +80,11 @@ class Flow(Generic[P, R]):
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        from tether._pickling import reference_of
+
+        return reference_of(self) or super().__reduce_ex__(protocol)
+
     @property
     def signature(self) -> inspect.Signature:
         if self._signature is None:

@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Any
 
+from tether._redaction import redact
 from tether.context import flow_run_context, task_run_context
 
 _configured = False
@@ -47,7 +48,7 @@ class _ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         label = getattr(record, "run_label", "")
         record.label_prefix = f"{label} - " if label else ""
-        return super().format(record)
+        return redact(super().format(record))
 
 
 def setup_logging() -> None:

@@ -1,4 +1,4 @@
-"""Client configuration read from the environment."""
+"""Client configuration: the environment first, then the active profile (`tether login`)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ class ClientSettings:
     api_url: str | None
     api_key_set: bool
     ca_bundle: str | None
+    source: str = "environment"
 
     @classmethod
     def from_env(cls) -> ClientSettings:
+        from tether.profiles import api_url_and_key
+
+        url, key = api_url_and_key()
+        from_env = bool(os.environ.get("TETHER_API_URL"))
         return cls(
-            api_url=os.environ.get("TETHER_API_URL") or None,
-            api_key_set=bool(os.environ.get("TETHER_API_KEY")),
+            api_url=url,
+            api_key_set=bool(key),
             ca_bundle=os.environ.get("TETHER_CA_BUNDLE") or None,
+            source="environment" if from_env or not url else "profile",
         )

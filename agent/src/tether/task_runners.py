@@ -7,10 +7,13 @@ import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tether.futures import TetherFuture
 from tether.states import State
+
+if TYPE_CHECKING:
+    from tether._dask_runner import DaskTaskRunner
 
 
 class TaskRunner:
@@ -94,4 +97,13 @@ def _chain(source: cf.Future[State], target: cf.Future[State]) -> None:
         target.set_result(source.result())
 
 
-__all__ = ["TaskRunner", "ThreadPoolTaskRunner"]
+__all__ = ["DaskTaskRunner", "TaskRunner", "ThreadPoolTaskRunner"]
+
+
+def __getattr__(name: str) -> Any:
+    # distributed is heavy (seconds to import): only flows that use Dask pay for it.
+    if name == "DaskTaskRunner":
+        from tether._dask_runner import DaskTaskRunner
+
+        return DaskTaskRunner
+    raise AttributeError(f"module 'tether.task_runners' has no attribute {name!r}")

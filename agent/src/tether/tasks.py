@@ -14,9 +14,11 @@ from tether.futures import TetherFuture, TetherFutureList
 from tether.utilities.annotations import unmapped
 
 if TYPE_CHECKING:
+    from tether.background import BackgroundTaskFuture
     from tether.context import TaskRun, TaskRunContext
     from tether.results import ResultStore
     from tether.states import State
+    from tether.transactions import Transaction
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,6 +26,7 @@ T = TypeVar("T")
 
 RetryDelay = float | int | list[float] | list[int] | Callable[[int], list[float]] | None
 TaskHook = Callable[["Task[..., Any]", "TaskRun", "State"], None]
+TransactionHook = Callable[["Transaction"], None]
 
 
 def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
@@ -89,6 +92,8 @@ class Task(Generic[P, R]):
         refresh_cache: bool | None = None,
         on_completion: list[TaskHook] | None = None,
         on_failure: list[TaskHook] | None = None,
+        on_rollback: list[TransactionHook] | None = None,
+        on_commit: list[TransactionHook] | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError("@task decorates a function.")
@@ -115,6 +120,8 @@ class Task(Generic[P, R]):
         self.refresh_cache = refresh_cache
         self.on_completion_hooks = list(on_completion or [])
         self.on_failure_hooks = list(on_failure or [])
+        self.on_rollback_hooks = list(on_rollback or [])
+        self.on_commit_hooks = list(on_commit or [])
         self.isasync = inspect.iscoroutinefunction(fn)
         self.task_key = _task_key(fn)
         self._signature: inspect.Signature | None = None
@@ -126,6 +133,11 @@ class Task(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r})"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        from tether._pickling import reference_of
+
+        return reference_of(self) or super().__reduce_ex__(protocol)
 
     @property
     def signature(self) -> inspect.Signature:
@@ -156,6 +168,8 @@ class Task(Generic[P, R]):
             "refresh_cache": self.refresh_cache,
             "on_completion": self.on_completion_hooks,
             "on_failure": self.on_failure_hooks,
+            "on_rollback": self.on_rollback_hooks,
+            "on_commit": self.on_commit_hooks,
         }
         current.update(options)
         return Task(self.fn, **current)
@@ -166,6 +180,15 @@ class Task(Generic[P, R]):
 
     def on_failure(self, fn: TaskHook) -> TaskHook:
         self.on_failure_hooks.append(fn)
+        return fn
+
+    def on_rollback(self, fn: TransactionHook) -> TransactionHook:
+        """Undo this task's side effects when the transaction it completed in rolls back."""
+        self.on_rollback_hooks.append(fn)
+        return fn
+
+    def on_commit(self, fn: TransactionHook) -> TransactionHook:
+        self.on_commit_hooks.append(fn)
         return fn
 
     # --- calling ---
@@ -207,6 +230,33 @@ class Task(Generic[P, R]):
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
         return submit_task(self, bound, wait_for=wait_for)
+
+    def delay(self, *args: Any, **kwargs: Any) -> BackgroundTaskFuture:
+        """Queue a background run for `tether task-worker serve`; see `apply_async` and tether.background."""
+        from tether.background import apply_async
+
+        return apply_async(self, args, kwargs)
+
+    def apply_async(
+        self,
+        args: Iterable[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        scheduled_time: _dt.datetime | _dt.timedelta | None = None,
+        idempotency_key: str | None = None,
+        parameters_as_metadata: bool = False,
+    ) -> BackgroundTaskFuture:
+        """Queue a background run with options (a start time, an idempotency key); returns its future."""
+        from tether.background import apply_async
+
+        return apply_async(
+            self,
+            list(args),
+            kwargs,
+            scheduled_time=scheduled_time,
+            idempotency_key=idempotency_key,
+            parameters_as_metadata=parameters_as_metadata,
+        )
 
     def map(self, *args: Any, **kwargs: Any) -> TetherFutureList[Any]:
         """Submit one task run per element of the iterable arguments (`unmapped(x)` passes x to each)."""
@@ -279,6 +329,8 @@ def task(
     refresh_cache: bool | None = None,
     on_completion: list[TaskHook] | None = None,
     on_failure: list[TaskHook] | None = None,
+    on_rollback: list[TransactionHook] | None = None,
+    on_commit: list[TransactionHook] | None = None,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 

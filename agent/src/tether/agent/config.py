@@ -24,6 +24,10 @@ DEFAULT_DRAIN_TIMEOUT = 300.0
 DEFAULT_CLAIM_INTERVAL = 5.0
 
 
+def default_work_dir() -> Path:
+    return (Path.home() / ".tether" / "agent").resolve()
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     api_url: str
@@ -91,7 +95,7 @@ class AgentConfig:
         name = (name or socket.gethostname() or "agent").strip()[:100]
         if _NAME_FORBIDDEN.search(name):
             raise ConfigError(f"--name {name!r} may not contain '/', '%', '&', '<', '>' or control characters.")
-        directory = Path(work_dir or Path.home() / ".tether" / "agent").expanduser().resolve()
+        directory = Path(work_dir).expanduser().resolve() if work_dir else default_work_dir()
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -20,7 +20,9 @@ from tether._version import __version__
 from tether.agent.config import AgentConfig
 from tether.agent.control import ControlChannel
 from tether.agent.errors import AgentError, UntrustedCertificate
+from tether.agent.infrastructure import Infrastructure, build_infrastructure
 from tether.agent.runs import ClaimedRun, RunProcess
+from tether.agent.status import AgentStats
 from tether.exceptions import APIError
 
 logger = logging.getLogger("tether.agent")
@@ -71,6 +73,10 @@ class Agent:
         self._stop_now = threading.Event()
         self._heartbeat_stop = threading.Event()
         self._control: ControlChannel | None = None
+        # One per pool type seen, built on first use (docker and kubernetes clients are reused).
+        self._infrastructures: dict[str, Infrastructure] = {}
+        self._infrastructures_lock = threading.Lock()
+        self.stats = AgentStats(name=config.name, pool=config.pool, version=__version__)
 
     # Public entry point.
 
@@ -173,6 +179,8 @@ class Agent:
                 continue
             self.agent_id = str(answer["agent_id"])
             self.timings = Timings.from_api(answer.get("timings") or {})
+            self.stats.update(agent_id=self.agent_id, heartbeat_seconds=self.timings.heartbeat_seconds)
+            self._write_status()
             logger.info(
                 "Agent %r (%s) serving pool %r%s, limit %d; heartbeat %.0fs, lease %.0fs.",
                 self.config.name,
@@ -199,6 +207,7 @@ class Agent:
             try:
                 answer = self._request(f"agents/{self.agent_id}/claim/", {"capacity": free, "wait_seconds": wait})
             except APIError as exc:
+                self.stats.count(claim_failures=1)
                 if exc.status_code == 404:
                     logger.warning("The server no longer knows this agent: saying hello again.")
                     self._hello()
@@ -212,6 +221,7 @@ class Agent:
                 continue
             attempt = 0
             claimed = [ClaimedRun.from_api(item) for item in answer.get("runs", [])]
+            self.stats.count(claims=1)
             for run in claimed:
                 self._start(run)
             if len(claimed) < free and (pushed or wait == 0):
@@ -228,15 +238,23 @@ class Agent:
                 return
             self._wake.wait(min(0.2, left))
 
+    def _infrastructure(self, kind: str) -> Infrastructure:
+        with self._infrastructures_lock:
+            if kind not in self._infrastructures:
+                self._infrastructures[kind] = build_infrastructure(kind, ca_bundle=self.config.ca_bundle)
+            return self._infrastructures[kind]
+
     def _start(self, run: ClaimedRun) -> None:
-        process = RunProcess(run, self.config, self._finished)
+        process = RunProcess(run, self.config, self._finished, self._infrastructure)
         with self._runs_lock:
             self._runs[run.id] = process
+        self.stats.count(runs_started=1, runs_active=1)
         process.start()
 
     def _finished(self, process: RunProcess) -> None:
         with self._runs_lock:
             self._runs.pop(process.run.id, None)
+        self.stats.count(runs_finished=1, runs_active=-1)
         self._wake.set()  # a slot is free
 
     def _active(self) -> int:
@@ -256,6 +274,18 @@ class Agent:
     def _heartbeat_loop(self) -> None:
         while not self._heartbeat_stop.wait(self.timings.heartbeat_seconds):
             self._heartbeat_once()
+            self._write_status()
+
+    def _write_status(self) -> None:
+        if self._control is None:
+            channel = "off (long-poll)"
+        else:
+            channel = "connected" if self._control.connected.is_set() else "reconnecting (long-poll)"
+        self.stats.update(control_channel=channel)
+        try:
+            self.stats.write(self.config.work_dir)
+        except OSError as exc:
+            logger.warning("Cannot write the agent status file in %s: %s", self.config.work_dir, exc)
 
     def _heartbeat_once(self) -> None:
         held = self._snapshot()
@@ -265,8 +295,10 @@ class Agent:
                 f"agents/{self.agent_id}/heartbeat/", body, retry_for=max(1.0, self.timings.heartbeat_seconds / 2)
             )
         except (APIError, AgentError) as exc:
+            self.stats.count(heartbeat_failures=1)
             logger.warning("Heartbeat failed (%s); the next one retries.", exc)
             return
+        self.stats.update(last_heartbeat_ok_at=time.time())
         by_id = {p.run.id: p for p in held}
         for run_id in answer.get("lost", []):
             if run_id in by_id:
