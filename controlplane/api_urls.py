@@ -8,9 +8,12 @@ from rest_framework.routers import SimpleRouter
 from controlplane.accounts.api import MeView
 from controlplane.apikeys.api.views import PersonalApiKeyViewSet, ServiceAccountApiKeyViewSet
 from controlplane.audit.api.views import AuditEntryViewSet
+from controlplane.automations.api.slas import SlaViewSet
+from controlplane.automations.api.views import AutomationViewSet, FiringViewSet
 from controlplane.blocks.api.views import BlockDocumentViewSet, BlockTypeViewSet
 from controlplane.concurrency.api.views import ConcurrencyLeaseViewSet, ConcurrencyLimitViewSet
 from controlplane.core.api.info import ServerInfoView
+from controlplane.events.api.views import EventViewSet, InboundWebhookViewSet
 from controlplane.flows.api.deployments import DeploymentViewSet
 from controlplane.flows.api.flows import FlowViewSet
 from controlplane.flows.api.schedules import ScheduleViewSet
@@ -32,8 +35,10 @@ from controlplane.orgs.api.views_orgs import (
 )
 from controlplane.orgs.api.views_service_accounts import ServiceAccountViewSet
 from controlplane.runs.api.artifacts import ArtifactViewSet
+from controlplane.runs.api.background import BackgroundTaskViewSet, TaskWorkerViewSet
 from controlplane.runs.api.flow_runs import FlowRunViewSet
 from controlplane.runs.api.logs import FlowRunLogViewSet, LogViewSet
+from controlplane.runs.api.pauses import FlowRunInputViewSet, FlowRunResumeViewSet
 from controlplane.runs.api.task_runs import TaskRunViewSet
 from controlplane.workpools.api.agents import AgentViewSet
 from controlplane.workpools.api.views import WorkPoolViewSet, WorkQueueViewSet
@@ -63,11 +68,20 @@ workspace_router.register("work-pools/<uuid:pool_id>/queues", WorkQueueViewSet, 
 workspace_router.register("agents", AgentViewSet, basename="agents")
 workspace_router.register("flow-runs", FlowRunViewSet, basename="flow-runs")
 workspace_router.register("task-runs", TaskRunViewSet, basename="task-runs")
+workspace_router.register("background-tasks", BackgroundTaskViewSet, basename="background-tasks")
+workspace_router.register("task-workers", TaskWorkerViewSet, basename="task-workers")
 workspace_router.register("flow-runs/<uuid:flow_run_id>/logs", FlowRunLogViewSet, basename="flow-run-logs")
+workspace_router.register("flow-runs/<uuid:flow_run_id>/resume", FlowRunResumeViewSet, basename="flow-run-resume")
+workspace_router.register("flow-runs/<uuid:flow_run_id>/input", FlowRunInputViewSet, basename="flow-run-input")
 workspace_router.register("logs", LogViewSet, basename="logs")
 workspace_router.register("artifacts", ArtifactViewSet, basename="artifacts")
 workspace_router.register("block-types", BlockTypeViewSet, basename="block-types")
 workspace_router.register("blocks", BlockDocumentViewSet, basename="blocks")
+workspace_router.register("events", EventViewSet, basename="events")
+workspace_router.register("inbound-webhooks", InboundWebhookViewSet, basename="inbound-webhooks")
+workspace_router.register("automations", AutomationViewSet, basename="automations")
+workspace_router.register("automation-firings", FiringViewSet, basename="automation-firings")
+workspace_router.register("slas", SlaViewSet, basename="slas")
 
 workspace_patterns: list[URLPattern | URLResolver] = [
     path("", WorkspaceDetailView.as_view(), name="workspace-detail"),

@@ -12,7 +12,7 @@ load_settings_or_exit()
 
 app = Celery("tether")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["controlplane.services"])
+app.autodiscover_tasks(["controlplane.services", "controlplane.automations"])
 
 
 @app.on_after_configure.connect  # type: ignore[untyped-decorator]

@@ -3,11 +3,14 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from controlplane.core import health, spa
+from controlplane.core import health, metrics, spa
+from controlplane.events.api import hooks
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("hooks/<slug:slug>", hooks.receive, name="inbound-webhook"),
     path("api/v1/", include(("controlplane.api_urls", "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
     path(

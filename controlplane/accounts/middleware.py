@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
-from inspect import iscoroutinefunction
+from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.core.internal.ratelimit import parse_rates
-from asgiref.sync import markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
+
+from controlplane.core.around import AroundMiddleware
 
 HEADLESS_PATH_PREFIX = "/_allauth/"
 
@@ -55,29 +55,8 @@ def _add_retry_after(request: HttpRequest, response: HttpResponseBase) -> HttpRe
     return response
 
 
-class RateLimitRetryAfterMiddleware:
-    """Add `Retry-After` to every 429 under /_allauth/ that lacks one.
+class RateLimitRetryAfterMiddleware(AroundMiddleware):
+    """Add `Retry-After` to every 429 under /_allauth/ that lacks one."""
 
-    Sync and async capable, so it never forces a thread hop under ASGI.
-    """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
-            return self._acall(request)
-        response = self.get_response(request)
-        assert isinstance(response, HttpResponseBase)
+    def finish(self, request: HttpRequest, response: HttpResponseBase, state: Any) -> HttpResponseBase:
         return _add_retry_after(request, response)
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        assert not isinstance(response, HttpResponseBase)
-        return _add_retry_after(request, await response)

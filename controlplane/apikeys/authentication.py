@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from controlplane.apikeys.models import ApiKey, RunToken
 from controlplane.apikeys.tokens import KeyKind, matches, parse_key
+from controlplane.core.queries import unique_row
 
 # Every failure says the same thing: which check failed is of use only to an attacker.
 INVALID_KEY = "Invalid, expired or revoked API key."
@@ -43,10 +44,8 @@ class ApiKeyAuthentication(BaseAuthentication):
                 raise AuthenticationFailed(INVALID_KEY)
             # No user: a run token is its own principal (orgs.principals), valid on workspace routes only.
             return None, run_token
-        key = (
-            ApiKey.dangerously_unscoped.select_related("user", "service_account")
-            .filter(prefix=parsed.lookup_prefix)
-            .first()
+        key = unique_row(
+            ApiKey.dangerously_unscoped.select_related("user", "service_account").filter(prefix=parsed.lookup_prefix)
         )
         if key is None or not matches(token, key.secret_hash) or not key.is_usable():
             raise AuthenticationFailed(INVALID_KEY)

@@ -5,7 +5,8 @@ key. The token is a restricted principal:
 
 - it works only in its workspace (anything else answers 404, like a missing workspace);
 - its scopes are fixed (`RUN_TOKEN_SCOPES`): read the workspace, report runs, emit
-  events, and create flow runs — but only subflow runs of its own run;
+  events, create flow runs — but only subflow runs of its own run — and hold slots of
+  concurrency limits (leases it renews and releases only if its run acquired them);
 - every write it makes may only concern its own flow run and that run's subflow runs
   (`confine_run_token`): another run's id answers 404, and a write of a kind a run never
   needs (cancel, delete, pools, deployments…) answers 403;
@@ -168,6 +169,54 @@ def _artifact(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
     return {flow_run}, {task_run} if task_run else set()
 
 
+_RUN_RESOURCE_PREFIXES = {"tether.flow-run.": "flow", "tether.task-run.": "task"}
+
+
+def _events(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
+    """`emit_event` from a run: the runs an event names (resource or related) must be of the token's tree.
+
+    Automations act on the runs an event names, so a run must not speak for another run.
+    """
+    items = _entries(data, "events")
+    flow_runs: set[uuid.UUID] = set()
+    task_runs: set[uuid.UUID] = set()
+    for item in items:
+        related = item.get("related")
+        labels = [item.get("resource"), *(related if isinstance(related, list) else [])]
+        for label in labels:
+            resource_id = label.get("tether.resource.id") if isinstance(label, Mapping) else None
+            if not isinstance(resource_id, str):
+                continue
+            for prefix, kind in _RUN_RESOURCE_PREFIXES.items():
+                if resource_id.startswith(prefix):
+                    named = _as_uuid(resource_id[len(prefix) :])
+                    if named is None:
+                        raise NotFound("Flow run not found." if kind == "flow" else "Task run not found.")
+                    (flow_runs if kind == "flow" else task_runs).add(named)
+    # Task runs reach the server in batches, after the event may have been sent: an id not
+    # recorded yet names nothing and passes; a recorded one counts by its flow run.
+    owners = _task_runs_flow_runs(task_runs) if task_runs else {}
+    return flow_runs | {owner or uuid.UUID(int=0) for owner in owners.values()}, set()
+
+
+def _lease_acquire(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
+    # Acquiring concerns no other run: the lease is recorded as the token's own run's.
+    return set(), set()
+
+
+def _lease_of_the_run(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
+    """Renewing or releasing a lease concerns the run that acquired it (leases acquired otherwise: 404)."""
+    from controlplane.concurrency.models import ConcurrencyLease
+
+    lease_id = _as_uuid(str(kwargs.get("pk", "")))
+    owner = (
+        ConcurrencyLease.objects.filter(pk=lease_id).values_list("flow_run_id", flat=True).first() if lease_id else None
+    )
+    if owner is None:
+        raise NotFound("Concurrency lease not found.")
+    return {owner}, set()
+
+
 def _block_reveal(token: RunToken, kwargs: Mapping[str, Any]) -> None:
     from controlplane.blocks.references import run_may_reveal
 
@@ -190,6 +239,11 @@ RUN_TOKEN_WRITES: dict[tuple[str, str], Callable[[Any, Mapping[str, Any]], _Targ
     ("task-runs", "batch"): _task_run_batch,
     ("logs", "create"): _logs,
     ("artifacts", "create"): _artifact,
+    ("events", "create"): _events,
+    # `concurrency()` and tag limits inside a flow: slots of the workspace's limits.
+    ("concurrency-leases", "create"): _lease_acquire,
+    ("concurrency-leases", "renew"): _lease_of_the_run,
+    ("concurrency-leases", "destroy"): _lease_of_the_run,
 }
 
 

@@ -2,7 +2,8 @@
 
 A deployment refers to blocks through
 - `source.credentials_block`: `"<type-slug>/<name>"`, `"{{ block.<type-slug>.<name> }}"`, a block
-  document id, or a `{"$ref": {...}}` object;
+  document id, a `{"$ref": {...}}` object, or a bare name, which means a block of the source's
+  credentials type (`git-credentials` for git sources, `s3-credentials` for url sources);
 - anywhere in `job_variables`: the template `{{ block.<type-slug>.<name> }}` inside a string,
   or a `{"$ref": {"block_document_id": "<uuid>"}}` / `{"$ref": {"block_type_slug", "name"}}` object.
 """
@@ -23,6 +24,9 @@ from controlplane.runs.models import FlowRun
 
 TEMPLATE = re.compile(r"\{\{\s*block\.([a-z0-9][a-z0-9_-]*)\.([^\s{}]+?)\s*\}\}")
 _SLASHED = re.compile(r"^([a-z0-9][a-z0-9_-]*)/(.+)$")
+_BARE_NAME = re.compile(r"^[^\s{}/]+$")
+# The block type a bare `credentials_block` name means, by source type.
+CREDENTIALS_TYPE_BY_SOURCE = {"git": "git-credentials", "url": "s3-credentials"}
 
 
 def _from_string(text: str) -> Iterator[BlockRef]:
@@ -44,8 +48,8 @@ def _walk(value: Any) -> Iterator[BlockRef]:
             yield from _walk(item)
 
 
-def credentials_reference(value: Any) -> BlockRef | None:
-    """Read `source.credentials_block` in any of its accepted forms."""
+def credentials_reference(value: Any, *, default_type: str | None = None) -> BlockRef | None:
+    """Read `source.credentials_block` in any of its accepted forms (None: not a reference)."""
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -56,18 +60,34 @@ def credentials_reference(value: Any) -> BlockRef | None:
         if found is not None:
             return found
         slashed = _SLASHED.match(text)
-        return BlockRef(type_slug=slashed.group(1), name=slashed.group(2)) if slashed else None
+        if slashed:
+            return BlockRef(type_slug=slashed.group(1), name=slashed.group(2))
+        if default_type and _BARE_NAME.match(text):
+            return BlockRef(type_slug=default_type, name=text)
+        return None
     return as_reference(value)
 
 
-def deployment_references(deployment: Deployment) -> list[BlockRef]:
+def source_credentials_reference(source: Any) -> BlockRef | None:
+    """The block a code source's `credentials_block` names (None when it names none it can read)."""
+    if not isinstance(source, dict):
+        return None
+    default_type = CREDENTIALS_TYPE_BY_SOURCE.get(str(source.get("type")))
+    return credentials_reference(source.get("credentials_block"), default_type=default_type)
+
+
+def block_references(*, source: Any, job_variables: Any) -> list[BlockRef]:
+    """Every block a deployment with this source and these job variables refers to."""
     refs: list[BlockRef] = []
-    source = deployment.source if isinstance(deployment.source, dict) else {}
-    credentials = credentials_reference(source.get("credentials_block"))
+    credentials = source_credentials_reference(source)
     if credentials is not None:
         refs.append(credentials)
-    refs.extend(_walk(deployment.job_variables))
+    refs.extend(_walk(job_variables))
     return refs
+
+
+def deployment_references(deployment: Deployment) -> list[BlockRef]:
+    return block_references(source=deployment.source, job_variables=deployment.job_variables)
 
 
 def referenced_document_ids(refs: list[BlockRef]) -> set[uuid.UUID]:

@@ -90,3 +90,8 @@ def block_document_masked(document: BlockDocument) -> MaskedBlock:
             data[name] = None
             undecryptable.append(name)
     return MaskedBlock(data=mask(schema, data), undecryptable=undecryptable)
+
+
+def block_references_missing(refs: list[BlockRef]) -> list[BlockRef]:
+    """The references (deduplicated, in order) that name no block of the workspace in scope."""
+    return [ref for ref in dict.fromkeys(refs) if block_document_resolve(ref) is None]

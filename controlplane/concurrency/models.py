@@ -37,6 +37,9 @@ class ConcurrencyLease(WorkspaceOwnedModel):
     slots = models.PositiveIntegerField(default=1)
     expires_at = models.DateTimeField(db_index=True)
     holder = models.CharField(max_length=255, blank=True)
+    # Set when a run token acquired the lease: that run (and only it) may renew and release it.
+    # A plain id, not a foreign key: the lease outlives nothing and expires on its own.
+    flow_run_id = models.UUIDField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"lease of {self.slots} until {self.expires_at:%H:%M:%S}"

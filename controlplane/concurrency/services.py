@@ -7,9 +7,10 @@ that was killed frees its slots when its lease runs out.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -22,6 +23,8 @@ from controlplane.orgs.models import Workspace
 MAX_LEASE_SECONDS = 3600
 # When slots are held by leases, how soon a refused acquirer should ask again.
 LEASED_RETRY_SECONDS = 0.25
+
+AcquireMode = Literal["concurrency", "rate_limit"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,20 @@ def _check_ttl(ttl_seconds: float) -> timedelta:
 
 @transaction.atomic
 def concurrency_acquire(
-    *, workspace: Workspace, names: list[str], slots: int = 1, ttl_seconds: float = 60, holder: str = ""
+    *,
+    workspace: Workspace,
+    names: list[str],
+    slots: int = 1,
+    ttl_seconds: float = 60,
+    holder: str = "",
+    mode: AcquireMode = "concurrency",
+    flow_run_id: uuid.UUID | None = None,
 ) -> Acquisition:
-    """Take `slots` of every named limit at once, or none. Inactive limits do not limit."""
+    """Take `slots` of every named limit at once, or none. Inactive limits do not limit.
+
+    In `rate_limit` mode every active limit must decay; the slots are taken and left to decay,
+    so no lease is created.
+    """
     ttl = _check_ttl(ttl_seconds)
     limits = list(ConcurrencyLimit.objects.select_for_update().filter(name__in=set(names)).order_by("pk"))
     missing = sorted(set(names) - {limit.name for limit in limits})
@@ -63,6 +77,12 @@ def concurrency_acquire(
         raise NotFound("Unknown concurrency limits.", details={"names": missing})
     now = timezone.now()
     active = [limit for limit in limits if limit.active]
+    if mode == "rate_limit":
+        steady = sorted(limit.name for limit in active if limit.slot_decay_per_second <= 0)
+        if steady:
+            raise ValidationFailed(
+                "A rate limit needs slot_decay_per_second > 0 on every limit it names.", details={"names": steady}
+            )
     for limit in active:
         if slots > limit.limit:
             raise ValidationFailed(
@@ -77,13 +97,17 @@ def concurrency_acquire(
                 else LEASED_RETRY_SECONDS
             )
             return Acquisition(acquired=False, retry_after_seconds=round(wait, 3), blocking=limit.name)
-    lease = ConcurrencyLease.objects.create(workspace=workspace, slots=slots, expires_at=now + ttl, holder=holder)
-    lease.limits.set(active)
     for limit in active:
         if limit.slot_decay_per_second > 0:
             limit.decaying_slots = occupancy(limit, now) + slots
             limit.decayed_at = now
             limit.save(update_fields=["decaying_slots", "decayed_at", "updated_at"])
+    if mode == "rate_limit":
+        return Acquisition(acquired=True)
+    lease = ConcurrencyLease.objects.create(
+        workspace=workspace, slots=slots, expires_at=now + ttl, holder=holder, flow_run_id=flow_run_id
+    )
+    lease.limits.set(active)
     return Acquisition(acquired=True, lease=lease)
 
 

@@ -23,6 +23,8 @@ from django.core.handlers.base import BaseHandler
 from django.http import HttpResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
+from controlplane.core.channel_delivery import serve_on
+
 
 class ThreadedASGIHandler(ASGIHandler):
     def __init__(self, *, max_threads: int) -> None:
@@ -38,6 +40,7 @@ class ThreadedASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         loop = asyncio.get_running_loop()
+        serve_on(loop)
         response = await loop.run_in_executor(self._executor, self._respond, scope, body_file)
         try:
             await self.send_response(response, send)

@@ -9,6 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from controlplane.audit.services import audit_diff, audit_workspace_record
+from controlplane.blocks.references import block_references, source_credentials_reference
+from controlplane.blocks.selectors import block_references_missing
 from controlplane.core.errors import ValidationFailed, unique_or_conflict
 from controlplane.flows.models import Deployment, Flow, Variable
 from controlplane.flows.parameters import check_parameter_schema, validate_parameters
@@ -16,6 +18,7 @@ from controlplane.flows.schedules.services import future_auto_runs_delete
 from controlplane.flows.selectors import flow_by_id
 from controlplane.orgs.models import Workspace
 from controlplane.orgs.principals import Actor
+from controlplane.workpools.job_variables import check_job_variables
 from controlplane.workpools.models import WorkPool, WorkQueue
 from controlplane.workpools.selectors import default_queue, work_pool_by_name, work_queue_by_name
 
@@ -163,6 +166,35 @@ def _check_parameters(deployment: Deployment, changes: dict[str, tuple[Any, Any]
         validate_parameters(schema if after("enforce_parameter_schema") else None, parameters, ignore_required=True)
 
 
+def _check_job_variables(deployment: Deployment, changes: dict[str, tuple[Any, Any]], *, new: bool = False) -> None:
+    """Refuse (422, naming each field) job variables that do not fit the pool's type or template."""
+    if new or changes.keys() & {"job_variables", "work_pool"}:
+        pool = changes["work_pool"][1] if "work_pool" in changes else deployment.work_pool
+        values = changes["job_variables"][1] if "job_variables" in changes else deployment.job_variables
+        check_job_variables(pool, values)
+
+
+def _check_block_references(deployment: Deployment, changes: dict[str, tuple[Any, Any]], *, new: bool = False) -> None:
+    """Refuse (422) a source or job variables that name blocks this workspace does not have."""
+    if not new and not changes.keys() & {"source", "job_variables"}:
+        return
+    source = changes["source"][1] if "source" in changes else deployment.source
+    job_variables = changes["job_variables"][1] if "job_variables" in changes else deployment.job_variables
+    if isinstance(source, dict) and source.get("credentials_block") and source_credentials_reference(source) is None:
+        raise ValidationFailed(
+            "source.credentials_block must name a block as <type-slug>/<name>, {{ block.<type-slug>.<name> }} "
+            "or a block id.",
+            details={"source.credentials_block": ["not a block reference"]},
+        )
+    missing = block_references_missing(block_references(source=source, job_variables=job_variables))
+    if missing:
+        labels = [ref.label() for ref in missing]
+        raise ValidationFailed(
+            f"The deployment refers to blocks this workspace does not have: {', '.join(labels)}.",
+            details={"blocks": labels},
+        )
+
+
 def _changes(deployment: Deployment, fields: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """What `fields` (and the pool/queue they name) would change: {field: (before, after)}."""
     unknown = set(fields) - DEPLOYMENT_FIELDS - {"work_pool_name", "work_queue_name"}
@@ -246,6 +278,8 @@ def _deployment_create(
     deployment = Deployment(workspace=workspace, flow=flow, name=name)
     changes = _changes(deployment, fields)
     _check_parameters(deployment, changes, new=True)
+    _check_job_variables(deployment, changes, new=True)
+    _check_block_references(deployment, changes, new=True)
     for field, (_, value) in changes.items():
         setattr(deployment, field, value)
     deployment.save()
@@ -265,6 +299,8 @@ def deployment_update(*, actor: Actor, deployment: Deployment, **fields: Any) ->
     if not changes:
         return deployment
     _check_parameters(deployment, changes)
+    _check_job_variables(deployment, changes)
+    _check_block_references(deployment, changes)
     for field, (_, value) in changes.items():
         setattr(deployment, field, value)
     message = f"Flow {deployment.flow.name!r} already has a deployment named {deployment.name!r}."

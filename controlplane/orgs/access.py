@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 
 from controlplane.core.errors import NotFound
+from controlplane.core.queries import unique_row
 from controlplane.orgs.models import Organization, OrgMembership, Workspace, WorkspaceMembership
 from controlplane.orgs.principals import Principal
 from controlplane.orgs.roles import (
@@ -79,7 +80,7 @@ def resolve_org_access(principal: Principal, org_slug: str) -> OrgAccess:
     if principal.run_token is not None:
         raise NotFound()  # a run token knows its workspace only
     organizations = Organization.objects.filter(slug=org_slug).annotate(org_role=_org_role(principal, OuterRef("pk")))
-    organization = _within_credential(principal, organizations, "pk").first()
+    organization = unique_row(_within_credential(principal, organizations, "pk"))
     if organization is None:
         raise NotFound()
     if principal.service_account is not None:
@@ -114,7 +115,7 @@ def resolve_workspace_access(principal: Principal, org_slug: str, ws_slug: str) 
         .filter(slug=ws_slug, organization__slug=org_slug)
         .annotate(org_role=_org_role(principal, OuterRef("organization_id")), ws_role=_workspace_role(principal))
     )
-    workspace = _within_credential(principal, workspaces, "organization_id").first()
+    workspace = unique_row(_within_credential(principal, workspaces, "organization_id"))
     key = principal.api_key
     if workspace is None or (key is not None and key.workspace_id not in (None, workspace.id)):
         raise NotFound()

@@ -113,9 +113,45 @@ class TaskRun(WorkspaceOwnedModel, RunStateFields):
     max_retries = models.PositiveIntegerField(default=0)
     task_inputs = models.JSONField(default=dict, blank=True)
     expected_start_time = models.DateTimeField(null=True, blank=True)
+    next_scheduled_start_time = models.DateTimeField(null=True, blank=True)
+    # Background task runs (`task.delay()`, docs/background-tasks.md): no flow run, executed by
+    # `tether task-worker serve`. The arguments stay in the caller's storage: the server keeps
+    # their key there (`parameters_ref`) unless the caller sent small JSON `parameters` instead.
+    background = models.BooleanField(default=False)
+    parameters = models.JSONField(default=dict, blank=True)
+    parameters_ref = models.CharField(max_length=255, blank=True)
+    result_storage = models.CharField(max_length=1024, blank=True)
+    # NULL, not "", for "no key": the unique constraint must ignore runs without one.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
+    # Dispatch to task workers, as for flow runs: the holder, until when, and the fencing epoch.
+    lease_owner = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    epoch = models.PositiveIntegerField(default=0)
+    worker_name = models.CharField(max_length=100, blank=True)
 
     class Meta(WorkspaceOwnedModel.Meta):
-        indexes: ClassVar = [models.Index(fields=["flow_run", "created_at"], name="task_run_by_flow_run")]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="task_run_idempotency_key_unique_in_workspace",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["flow_run", "created_at"], name="task_run_by_flow_run"),
+            models.Index(
+                fields=["workspace", "task_key", "next_scheduled_start_time"],
+                condition=Q(background=True, state_type="SCHEDULED"),
+                name="task_run_background_due",
+            ),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(lease_expires_at__isnull=False), name="task_run_leased"
+            ),
+            models.Index(
+                fields=["workspace", "-created_at"], condition=Q(background=True), name="task_run_background_recent"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -167,7 +203,8 @@ class Log(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey("orgs.Workspace", on_delete=models.CASCADE, related_name="+")
-    flow_run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="logs")
+    # NULL only for a background task run's lines (they belong to no flow run).
+    flow_run = models.ForeignKey(FlowRun, null=True, blank=True, on_delete=models.CASCADE, related_name="logs")
     task_run_id = models.UUIDField(null=True, blank=True)
     source = models.CharField(max_length=64, default="engine")
     seq = models.BigIntegerField()
@@ -182,9 +219,21 @@ class Log(models.Model):
     class Meta:
         default_manager_name = "objects"
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["flow_run", "source", "seq"], name="log_sequence_unique_per_source")
+            models.UniqueConstraint(fields=["flow_run", "source", "seq"], name="log_sequence_unique_per_source"),
+            models.UniqueConstraint(
+                fields=["task_run_id", "source", "seq"],
+                condition=Q(flow_run__isnull=True),
+                name="log_background_sequence_unique_per_source",
+            ),
         ]
-        indexes: ClassVar = [models.Index(fields=["flow_run", "timestamp", "id"], name="log_by_run_time")]
+        indexes: ClassVar = [
+            models.Index(fields=["flow_run", "timestamp", "id"], name="log_by_run_time"),
+            models.Index(
+                fields=["task_run_id", "timestamp", "id"],
+                condition=Q(flow_run__isnull=True),
+                name="log_background_by_task_run",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message[:80]
@@ -211,3 +260,25 @@ class Artifact(WorkspaceOwnedModel):
 
     def __str__(self) -> str:
         return self.key or f"{self.type} artifact"
+
+
+class FlowRunInput(WorkspaceOwnedModel):
+    """A value given to a flow run while it runs, by key: e.g. the input a paused run was resumed with.
+
+    Small JSON metadata (the same 512 KiB limit as parameters); the run's process reads it back.
+    """
+
+    flow_run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="inputs")
+    key = models.CharField(max_length=255)
+    value = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(WorkspaceOwnedModel.Meta):
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["flow_run", "key"], name="flow_run_input_key_unique_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

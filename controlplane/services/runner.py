@@ -84,6 +84,16 @@ SERVICES.extend(
 )
 
 
+def _reap_background_leases() -> object:
+    from controlplane.runs.services.background_leases import reap
+
+    return reap()
+
+
+# Background task runs (`task.delay()`) whose task worker stopped heartbeating: retried or handed back.
+SERVICES.append(PeriodicService(name="background-lease-reaper", interval_seconds=5.0, tick=_reap_background_leases))
+
+
 def _schedule_runs() -> object:
     from controlplane.services.scheduler import tick
 
@@ -114,6 +124,16 @@ def _delete_expired_leases() -> object:
 SERVICES.append(PeriodicService(name="concurrency-lease-cleanup", interval_seconds=60.0, tick=_delete_expired_leases))
 
 
+def _expire_pauses() -> object:
+    from controlplane.runs.services.pauses import paused_runs_expire
+
+    return paused_runs_expire()
+
+
+# A suspended run has no process left to notice its pause timed out: fail it here.
+SERVICES.append(PeriodicService(name="paused-runs-expiry", interval_seconds=5.0, tick=_expire_pauses))
+
+
 def _clean_up_cancellations() -> object:
     from controlplane.services.cancellation import cleanup
 
@@ -130,6 +150,34 @@ SERVICES.extend(
     [
         PeriodicService(name="cancellation-cleanup", interval_seconds=30.0, tick=_clean_up_cancellations),
         PeriodicService(name="retention", interval_seconds=3600.0, tick=_apply_retention),
+    ]
+)
+
+
+def _evaluate_events() -> object:
+    from controlplane.automations.evaluation import events_evaluate_all
+
+    return events_evaluate_all()
+
+
+def _evaluate_deadlines() -> object:
+    from controlplane.automations.evaluation import deadlines_evaluate
+
+    return deadlines_evaluate()
+
+
+def _execute_due_actions() -> object:
+    from controlplane.automations.execution import action_runs_execute_due
+
+    return action_runs_execute_due()
+
+
+# Automations: events that no on-commit task evaluated, proactive deadlines, due or retried actions.
+SERVICES.extend(
+    [
+        PeriodicService(name="automation-events", interval_seconds=1.0, tick=_evaluate_events),
+        PeriodicService(name="automation-deadlines", interval_seconds=1.0, tick=_evaluate_deadlines),
+        PeriodicService(name="automation-actions", interval_seconds=1.0, tick=_execute_due_actions),
     ]
 )
 

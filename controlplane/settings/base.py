@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from controlplane import __version__
 from controlplane.settings.auth import *  # noqa: F403
 from controlplane.settings.auth import AUTH_APPS, AUTH_MIDDLEWARE
-from controlplane.settings.env import env_int, env_list, env_str
+from controlplane.settings.env import EnvError, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("TETHER_VAR_DIR", str(BASE_DIR / "var")))
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every response (redirects and refusals too) carries an id and is timed.
+    "controlplane.core.request_id.RequestIdMiddleware",
+    "controlplane.core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "controlplane.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +98,13 @@ STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
 # the database pool size.
 TETHER_HTTP_THREADS = env_int("TETHER_HTTP_THREADS", 16, minimum=1)
 
+# Rate limits per API request (controlplane/core/ratelimit.py): requests a second for each
+# credential (API key, run token, signed-in user) and for each organisation, with bursts of
+# this many seconds' worth. 0 turns a limit off.
+TETHER_RATE_LIMIT_PER_CREDENTIAL = env_int("TETHER_RATE_LIMIT_PER_CREDENTIAL", 50, minimum=0)
+TETHER_RATE_LIMIT_PER_ORGANIZATION = env_int("TETHER_RATE_LIMIT_PER_ORGANIZATION", 100, minimum=0)
+TETHER_RATE_LIMIT_BURST_SECONDS = env_int("TETHER_RATE_LIMIT_BURST_SECONDS", 2, minimum=1)
+
 # Request limits: a body larger than this is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TETHER_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
@@ -138,22 +149,41 @@ SPECTACULAR_SETTINGS = {
         "OrgRoleEnum": "controlplane.orgs.roles.OrgRole",
         "WorkspaceRoleEnum": "controlplane.orgs.roles.WorkspaceRole",
         "WorkPoolTypeEnum": "controlplane.workpools.models.WorkPoolType",
+        "ScheduleKindEnum": "controlplane.flows.models.ScheduleKind",
+        "SlaKindEnum": "controlplane.automations.models.SlaKind",
         "ArtifactTypeEnum": "controlplane.runs.models.ArtifactType",
         "StateTypeEnum": "controlplane.runs.states.StateType",
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("TETHER_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "uvicorn.access": {"level": "WARNING"},
-    },
-}
+LOG_FORMATS = {"text": "plain", "json": "json"}
+
+
+def logging_config(default_format: str) -> dict[str, Any]:
+    """TETHER_LOG_FORMAT: "text" for a terminal, "json" (one object a line, with request ids) for shippers."""
+    log_format = env_str("TETHER_LOG_FORMAT", default_format)
+    if log_format not in LOG_FORMATS:
+        raise EnvError(f"TETHER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+            "json": {"()": "controlplane.core.logging_json.JsonFormatter"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMATS[log_format]}},
+        "root": {"handlers": ["console"], "level": env_str("TETHER_LOG_LEVEL", "INFO")},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "uvicorn.access": {"level": "WARNING"},
+        },
+    }
+
+
+LOGGING = logging_config("text")
+
+# /metrics answers 404 while this is empty; otherwise it wants `Authorization: Bearer <token>`.
+TETHER_METRICS_TOKEN = env_secret("TETHER_METRICS_TOKEN", "")
 
 # Dispatch timings, sent to every agent at hello so a fleet is tuned centrally (docs/dispatch.md).
 TETHER_AGENT_HEARTBEAT_SECONDS = env_int("TETHER_AGENT_HEARTBEAT_SECONDS", 15, minimum=1)
@@ -173,6 +203,17 @@ TETHER_SCHEDULER_MAX_SECONDS = env_int("TETHER_SCHEDULER_MAX_SECONDS", 100 * 864
 TETHER_LATE_AFTER_SECONDS = env_int("TETHER_LATE_AFTER_SECONDS", 15, minimum=1)
 # A CANCELLING run with no live lease is finalised as CANCELLED after this long.
 TETHER_CANCELLING_TIMEOUT_SECONDS = env_int("TETHER_CANCELLING_TIMEOUT_SECONDS", 300, minimum=1)
+
+# Events and automations (docs/events.md, docs/automations.md).
+TETHER_EVENTS_MAX_BATCH = env_int("TETHER_EVENTS_MAX_BATCH", 1000, minimum=1)
+TETHER_EVENT_MAX_BYTES = env_int("TETHER_EVENT_MAX_BYTES", 64 * 1024, minimum=1024)
+TETHER_WEBHOOK_MAX_BYTES = env_int("TETHER_WEBHOOK_MAX_BYTES", 256 * 1024, minimum=1024)
+TETHER_WEBHOOK_CALLS_PER_MINUTE = env_int("TETHER_WEBHOOK_CALLS_PER_MINUTE", 600, minimum=1)
+# Outgoing notifications and webhooks never reach loopback, private, link-local or metadata
+# addresses, except the hosts and networks (CIDRs) listed here.
+TETHER_OUTBOUND_ALLOW = env_list("TETHER_OUTBOUND_ALLOW", [])
+TETHER_OUTBOUND_TIMEOUT_SECONDS = env_int("TETHER_OUTBOUND_TIMEOUT_SECONDS", 10, minimum=1)
+TETHER_ACTION_MAX_ATTEMPTS = env_int("TETHER_ACTION_MAX_ATTEMPTS", 5, minimum=1)
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dj_database_url
 
 from controlplane.settings.base import *  # noqa: F403
+from controlplane.settings.base import logging_config
 from controlplane.settings.env import EnvError, env_bool, env_int, env_list, env_master_keys, env_secret, env_str
 
 TETHER_MODE = "production"
+LOGGING = logging_config("json")
 DEBUG = False
 SECRET_KEY = env_secret("TETHER_SECRET_KEY")
 if len(SECRET_KEY) < 32:
@@ -41,7 +43,14 @@ _database["OPTIONS"] = {
 DATABASES = {"default": _database}
 
 REDIS_URL = env_secret("REDIS_URL")
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+# The layer's receive blocks in BZPOPMIN for 5 s; redis-py 8's default 5 s socket timeout would
+# cut that read and crash every idle WebSocket consumer, so the socket waits longer than the pop.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+    }
+}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = REDIS_URL
 
@@ -56,7 +65,8 @@ DEFAULT_FROM_EMAIL = env_str("TETHER_EMAIL_FROM", "tether@localhost")
 # The TLS proxy terminates HTTPS and tells us so.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("TETHER_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and Prometheus reach web directly inside the network, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("TETHER_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

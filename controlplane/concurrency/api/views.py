@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from controlplane.concurrency.models import ConcurrencyLease, ConcurrencyLimit
+from controlplane.concurrency.selectors import concurrency_limits_for
 from controlplane.concurrency.services import (
     MAX_LEASE_SECONDS,
     concurrency_acquire,
@@ -49,6 +50,7 @@ class AcquireSerializer(serializers.Serializer[dict[str, Any]]):
     slots = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     ttl_seconds = serializers.FloatField(min_value=0.1, max_value=MAX_LEASE_SECONDS, default=60)
     holder = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    mode = serializers.ChoiceField(choices=["concurrency", "rate_limit"], default="concurrency")
 
 
 class RenewSerializer(serializers.Serializer[dict[str, Any]]):
@@ -74,7 +76,8 @@ class ConcurrencyLimitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     }
 
     def safely_get_queryset(self) -> QuerySet[ConcurrencyLimit]:
-        return ConcurrencyLimit.objects.order_by("name")
+        params = self.request.query_params
+        return concurrency_limits_for(name_prefix=params.get("name_prefix", ""), names=params.getlist("name"))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ConcurrencyLimitSerializer(data=request.data)
@@ -106,13 +109,25 @@ class ConcurrencyLeaseViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
 
     @extend_schema(request=AcquireSerializer, responses={201: LeaseSerializer, 200: dict[str, Any]})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Acquire. 201 with the lease, or 200 `{"acquired": false, "retry_after_seconds"}` to ask again."""
+        """Acquire. 201 with the lease, or 200 `{"acquired": false, "retry_after_seconds"}` to ask again.
+
+        `mode=rate_limit` (limits with slot decay) takes slots that free themselves as they
+        decay: it answers 200 `{"acquired": true}` and creates no lease. A lease acquired with a
+        run token belongs to that run: only it renews or releases the lease.
+        """
         data = AcquireSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = concurrency_acquire(workspace=self.access.workspace, **data.validated_data)
-        if not result.acquired or result.lease is None:
+        run_token = self.principal.run_token
+        result = concurrency_acquire(
+            workspace=self.access.workspace,
+            flow_run_id=run_token.flow_run_id if run_token is not None else None,
+            **data.validated_data,
+        )
+        if not result.acquired:
             body = {"acquired": False, "retry_after_seconds": result.retry_after_seconds, "blocking": result.blocking}
             return Response(body)
+        if result.lease is None:
+            return Response({"acquired": True})
         return Response({"acquired": True, **LeaseSerializer(result.lease).data}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RenewSerializer, responses=LeaseSerializer)

@@ -27,6 +27,10 @@ _GIT_SCP_STYLE = re.compile(r"^[\w.-]+@[\w.-]+:[^\s]+\Z")  # git@github.com:org/
 _GIT_SCHEMES = frozenset({"https", "http", "ssh", "git", "file"})
 _URL_SCHEMES = frozenset({"https", "http", "s3", "gs", "gcs", "az", "abfs", "abfss", "file"})
 _NO_CREDENTIALS = "Do not put credentials in the URL: store them in a block and name it in credentials_block."
+# `git-credentials/acme`, `{{ block.git-credentials.acme }}`, a block id or a bare name (see docs/blocks.md).
+credentials_block_validator = RegexValidator(
+    r"^[^\x00-\x1f\x7f]+\Z", "A block reference may not contain control characters."
+)
 
 
 def _check_url(url: str, schemes: frozenset[str], *, user_allowed: bool = False) -> str:
@@ -51,7 +55,7 @@ class GitSourceSerializer(serializers.Serializer[Any]):
     type = serializers.ChoiceField(choices=["git"])
     url = serializers.CharField(max_length=2000)
     ref = serializers.CharField(max_length=255, required=False)
-    credentials_block = serializers.CharField(max_length=255, required=False, validators=[name_validator])
+    credentials_block = serializers.CharField(max_length=255, required=False, validators=[credentials_block_validator])
 
     def validate_url(self, url: str) -> str:
         if _GIT_SCP_STYLE.match(url):
@@ -72,7 +76,7 @@ class UrlSourceSerializer(serializers.Serializer[Any]):
 
     type = serializers.ChoiceField(choices=["url"])
     url = serializers.CharField(max_length=2000)
-    credentials_block = serializers.CharField(max_length=255, required=False, validators=[name_validator])
+    credentials_block = serializers.CharField(max_length=255, required=False, validators=[credentials_block_validator])
 
     def validate_url(self, url: str) -> str:
         return _check_url(url, _URL_SCHEMES)

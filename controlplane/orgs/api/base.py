@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 
 from django.db import models
 from rest_framework import viewsets
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, Throttled
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from controlplane.core.ratelimit import limits_for, take
 from controlplane.core.tenancy import TenantContext, enter_tenant, leave_tenant
 from controlplane.orgs.access import OrgAccess, WorkspaceAccess, resolve_org_access, resolve_workspace_access
 from controlplane.orgs.principals import Actor, Principal, actor_from_request, principal_from_request
@@ -105,10 +106,18 @@ class _TenantMixin:
         self._tenant_token = enter_tenant(
             TenantContext(organization_id=self.access.organization.id, workspace_id=workspace.id if workspace else None)
         )
+        self._take_rate_limit_token(principal)
         view.check_permissions(request)
         if principal.run_token is not None:
             self._confine_run_token(request, kwargs)
         view.check_throttles(request)
+
+    def _take_rate_limit_token(self, principal: Principal) -> None:
+        credential = principal.api_key or principal.run_token or principal.user
+        assert credential is not None
+        wait = take(limits_for(credential=credential.pk.hex, organization=self.access.organization.id.hex))
+        if wait > 0:
+            raise Throttled(wait=wait, detail="Too many requests: slow down and retry after the given seconds.")
 
     def _confine_run_token(self, request: Request, kwargs: Mapping[str, Any]) -> None:
         """A run token writes only about its own run (and its subflows): see apikeys.run_tokens."""

@@ -12,6 +12,7 @@ from controlplane.core.errors import Conflict, ValidationFailed, unique_or_confl
 from controlplane.orgs.models import Organization, OrgMembership, ServiceAccount, Workspace, WorkspaceMembership
 from controlplane.orgs.principals import Actor
 from controlplane.orgs.roles import OrgRole
+from controlplane.realtime.live import user_access_changed_on_commit
 
 
 def _owner_count(organization: Organization) -> int:
@@ -67,6 +68,7 @@ def org_member_remove(*, actor: Actor, membership: OrgMembership) -> None:
         revoked_at=timezone.now()
     )
     membership.delete()
+    user_access_changed_on_commit(user_id=user.id)  # their open live sockets close now
     audit_record(
         actor=actor,
         action="org.member.removed",
@@ -167,6 +169,8 @@ def workspace_member_remove(*, actor: Actor, membership: WorkspaceMembership) ->
     workspace = membership.workspace
     principal = membership.user or membership.service_account
     membership.delete()
+    if membership.user is not None:
+        user_access_changed_on_commit(user_id=membership.user.id)  # their open live sockets close now
     audit_record(
         actor=actor,
         action="workspace.member.removed",

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from controlplane.core.errors import Forbidden, NotFound, TetherError
 from controlplane.core.pagination import TetherCursorPagination
+from controlplane.core.queries import unique_row
 from controlplane.flows.models import Deployment
 from controlplane.orgs.api.base import WorkspaceViewSet
 from controlplane.orgs.roles import Scope
@@ -101,7 +102,7 @@ class FlowRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
         values = data.validated_data
         deployment = None
         if "deployment_id" in values:
-            deployment = Deployment.objects.select_related("flow").filter(pk=values["deployment_id"]).first()
+            deployment = unique_row(Deployment.objects.select_related("flow").filter(pk=values["deployment_id"]))
             if deployment is None:
                 raise NotFound("Deployment not found.")
         outcome = flow_run_create(
@@ -153,7 +154,7 @@ class FlowRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
         return orchestration_response(flow_run_retry(run_id=self.get_object().pk))
 
     @extend_schema(responses=StateHistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole history, one plain list
     def states(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The run's full state history, oldest first."""
         run = self.get_object()
@@ -166,14 +167,14 @@ class FlowRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
         return Response(flow_run_counts_by_state(self.get_queryset()))
 
     @extend_schema(request=IdsSerializer, responses=BatchOutcomeSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="batch-cancel")
+    @action(detail=False, methods=["post"], url_path="batch-cancel", pagination_class=None)
     def batch_cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = IdsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(BatchOutcomeSerializer(flow_runs_cancel(run_ids=data.validated_data["ids"]), many=True).data)
 
     @extend_schema(request=IdsSerializer, responses=BatchOutcomeSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="batch-delete")
+    @action(detail=False, methods=["post"], url_path="batch-delete", pagination_class=None)
     def batch_delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Delete runs that are scheduled or finished; runs in flight are refused (cancel them first)."""
         data = IdsSerializer(data=request.data)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,8 +24,18 @@ from controlplane.runs.api.serializers import (
 from controlplane.runs.models import TaskRun
 from controlplane.runs.selectors.runs import task_runs_for
 from controlplane.runs.services.task_runs import TaskRunReport, task_runs_report
+from controlplane.runs.states import StateType
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("flow_run_id", OpenApiTypes.UUID, many=True, description="Only these flow runs' tasks."),
+            OpenApiParameter("state_type", str, enum=StateType.values, many=True),
+            OpenApiParameter("background", bool, description="Only background task runs (`task.delay()`), or none."),
+        ]
+    )
+)
 class TaskRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceViewSet):
     serializer_class = TaskRunSerializer
     scope_map = {"GET": Scope.WORKSPACE_READ, "POST": Scope.RUNS_REPORT}
@@ -33,7 +44,7 @@ class TaskRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
         return task_runs_for(self.request.query_params)
 
     @extend_schema(request=TaskRunBatchSerializer, responses=OrchestrationResultSerializer(many=True))
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def batch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Report up to 1,000 task-run states in one request, applied in order.
 
@@ -62,6 +73,6 @@ class TaskRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
         return Response(body)
 
     @extend_schema(responses=TaskRunStateHistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def states(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(TaskRunStateHistorySerializer(self.get_object().states.order_by("id"), many=True).data)

@@ -8,7 +8,7 @@ from typing import Any
 
 from controlplane.runs.orchestration.context import OrchestrationResult, ResultStatus, StateSpec, TransitionContext
 from controlplane.runs.orchestration.rules import Rule, scheduled_time
-from controlplane.runs.states import TERMINAL_TYPES, StateType
+from controlplane.runs.states import SUSPENDED, TERMINAL_TYPES, StateType
 
 
 def current_state(run: Any) -> StateSpec | None:
@@ -38,7 +38,9 @@ def book_state(run: Any, initial: StateSpec | None, final: StateSpec, at: dateti
     """Update the run's denormalised state and times; return the changed field names."""
     changed = ["state_type", "state_name", "state_timestamp", "state_message", "state_details"]
     was_running = initial is not None and initial.type == StateType.RUNNING
-    if final.type == StateType.RUNNING and not was_running:
+    # A live pause resumes the same attempt in the same process: it is not another run.
+    resumed = initial is not None and initial.type == StateType.PAUSED and initial.name != SUSPENDED
+    if final.type == StateType.RUNNING and not was_running and not resumed:
         run.run_count += 1
         changed.append("run_count")
         if run.start_time is None:

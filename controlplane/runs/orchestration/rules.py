@@ -8,8 +8,9 @@ context's verbs. Rules marked `bypassed_by_force` may be skipped by a privileged
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.utils.dateparse import parse_datetime
 
@@ -126,6 +127,37 @@ class ResumeOnlyLivePauses(Rule):
                 ctx.reject("The pause timed out; the run can no longer be resumed.")
 
 
+class PausesCarryAValidInputSchema(Rule):
+    """A run that pauses for typed input says what it waits for: a schema the resume endpoint can check."""
+
+    to_types = frozenset({S.PAUSED})
+
+    def before_transition(self, ctx: TransitionContext) -> None:
+        from controlplane.core.errors import ValidationFailed
+        from controlplane.flows.parameters import check_parameter_schema
+
+        schema = ctx.proposed.details.get("run_input_schema")
+        if schema is None:
+            return
+        if not isinstance(schema, dict):
+            ctx.abort("run_input_schema must be a JSON Schema object.")
+            return
+        try:
+            check_parameter_schema(schema, field="run_input_schema")
+        except ValidationFailed as exc:
+            ctx.abort(exc.message)
+
+
+class SuspendNeedsADeployment(Rule):
+    """A suspended run's process exits; only a deployment's run can be started again by an agent."""
+
+    to_types = frozenset({S.PAUSED})
+
+    def before_transition(self, ctx: TransitionContext) -> None:
+        if ctx.proposed.name == SUSPENDED and getattr(ctx.run, "deployment_id", None) is None:
+            ctx.abort("Only a run of a deployment can be suspended (nothing could start it again); pause it instead.")
+
+
 class WaitForScheduledTime(Rule):
     """Agents may claim a run a few seconds early; it starts running on time."""
 
@@ -209,3 +241,36 @@ class TasksNeedAnActiveFlowRun(Rule):
         flow_run = getattr(ctx.run, "flow_run", None)
         if flow_run is not None and (flow_run.state_type in TERMINAL_TYPES or flow_run.state_type == S.CANCELLING):
             ctx.abort(f"The flow run is {flow_run.state_type}; its tasks cannot start.")
+
+
+class TaskTagLimitOfZeroAborts(Rule):
+    """A tag limited to 0 slots (a limit named `tag:<tag>`) stops its task runs before they start.
+
+    Slots of other tag limits are held by the SDK as leases while a task runs (reports are
+    asynchronous, so the server could not make a task wait); this rule guards what must never run.
+    """
+
+    to_types = frozenset({S.PENDING, S.RUNNING})
+
+    def before_transition(self, ctx: TransitionContext) -> None:
+        tags = getattr(ctx.run, "tags", None)
+        if not tags:
+            return
+        blocked = sorted(_tags_limited_to_zero(ctx.run.workspace_id, ctx.now) & set(tags))
+        if blocked:
+            names = ", ".join(f"'tag:{tag}'" for tag in blocked)
+            ctx.abort(f"The concurrency limit {names} is 0: task runs tagged {', '.join(blocked)} never run.")
+
+
+_zero_tags_memo = threading.local()
+
+
+def _tags_limited_to_zero(workspace_id: Any, now: datetime) -> frozenset[str]:
+    # Every entry of one task-run batch shares `now`: one query per batch, not one per task run.
+    key = (workspace_id, now)
+    if getattr(_zero_tags_memo, "key", None) != key:
+        from controlplane.concurrency.selectors import tags_limited_to_zero
+
+        _zero_tags_memo.tags, _zero_tags_memo.key = tags_limited_to_zero(workspace_id), key
+    tags: frozenset[str] = _zero_tags_memo.tags
+    return tags

@@ -78,4 +78,9 @@ def task_runs_for(params: QueryDict) -> QuerySet[TaskRun]:
         runs = runs.filter(flow_run_id__in=_uuids("flow_run_id", flow_run_ids))
     if state_types := params.getlist("state_type"):
         runs = runs.filter(state_type__in=state_types)
+    background = params.get("background")
+    if background is not None:
+        if background not in ("true", "false"):
+            raise ValidationFailed("background must be true or false.", details={"background": background})
+        runs = runs.filter(background=background == "true")
     return runs

@@ -12,11 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from controlplane.core.errors import Conflict, NotFound, ValidationFailed
+from controlplane.core.queries import unique_row
 from controlplane.events.services import event_build, events_record, resource
 from controlplane.flows.models import Deployment, Flow
 from controlplane.flows.parameters import validate_parameters
 from controlplane.orgs.models import Workspace
 from controlplane.orgs.principals import Actor
+from controlplane.realtime.live import flow_run_changed_on_commit
 from controlplane.runs.models import FlowRun, FlowRunState, TaskRun
 from controlplane.runs.naming import run_name
 from controlplane.runs.orchestration.context import OrchestrationResult, ResultStatus, StateSpec, TransitionContext
@@ -95,10 +97,21 @@ def _record(run: FlowRun, initial: StateSpec | None, final: StateSpec) -> None:
         flow_run=run, type=final.type, name=final.name, timestamp=at, message=final.message, details=final.details
     )
     _flow_run_event(run, initial, final, at)
+    _announce(run)
+
+
+def _announce(run: FlowRun) -> None:
+    flow_run_changed_on_commit(
+        workspace_id=run.workspace_id,
+        run_id=run.id,
+        state_type=run.state_type,
+        state_name=run.state_name,
+        deployment_id=run.deployment_id,
+    )
 
 
 def _existing_for_key(request: FlowRunRequest) -> FlowRunCreated | None:
-    existing = FlowRun.objects.filter(idempotency_key=request.idempotency_key).first()
+    existing = unique_row(FlowRun.objects.filter(idempotency_key=request.idempotency_key))
     if existing is None:
         return None
     if existing.idempotency_fingerprint != request.fingerprint():
@@ -175,6 +188,7 @@ def flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunReque
         flow_run=run, type=run.state_type, name=run.state_name, timestamp=now, details=ctx.proposed.details
     )
     _flow_run_event(run, None, ctx.proposed, now)
+    _announce(run)
     return FlowRunCreated(run=run, created=True)
 
 

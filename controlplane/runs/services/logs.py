@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.db import connection, transaction
 
 from controlplane.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from controlplane.orgs.models import Workspace
+from controlplane.realtime.live import logs_added_on_commit
 from controlplane.runs.models import FlowRun, Log, LogLevel
 
 LOG_BATCH_MAX_LINES = 1_000
@@ -107,6 +109,7 @@ def logs_ingest(*, workspace: Workspace, lines: Sequence[LogLine]) -> LogBatchRe
     if not lines:
         return LogBatchResult(accepted=0, duplicates=0)
     _check_flow_runs(workspace, lines)
+    logs_added_on_commit(workspace_id=workspace.id, flow_run_ids={line.flow_run_id for line in lines})
     rows = [
         (line.flow_run_id, line.task_run_id, line.source, line.seq, line.level, line.name, line.message, line.timestamp)
         for line in lines
@@ -136,18 +139,39 @@ def _ingest_portably(workspace: Workspace, lines: Sequence[LogLine]) -> LogBatch
         key = (line.flow_run_id, line.source, line.seq)
         if key not in stored:
             fresh.setdefault(key, line)
-    Log.objects.bulk_create(
-        Log(
-            workspace=workspace,
-            flow_run_id=line.flow_run_id,
-            task_run_id=line.task_run_id,
-            source=line.source,
-            seq=line.seq,
-            level=line.level,
-            name=line.name,
-            message=line.message,
-            timestamp=line.timestamp,
-        )
-        for line in fresh.values()
-    )
+    Log.objects.bulk_create(log_row(workspace, line, flow_run_id=line.flow_run_id) for line in fresh.values())
     return LogBatchResult(accepted=len(fresh), duplicates=len(lines) - len(fresh))
+
+
+class LineFields(Protocol):
+    """What a row needs from a line: flow-run lines and background task-run lines both have it."""
+
+    @property
+    def task_run_id(self) -> uuid.UUID | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def level(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime: ...
+
+
+def log_row(workspace: Workspace, line: LineFields, *, flow_run_id: uuid.UUID | None) -> Log:
+    """The row for a validated line (background task runs have no flow run)."""
+    return Log(
+        workspace=workspace,
+        flow_run_id=flow_run_id,
+        task_run_id=line.task_run_id,
+        source=line.source,
+        seq=line.seq,
+        level=line.level,
+        name=line.name,
+        message=line.message,
+        timestamp=line.timestamp,
+    )

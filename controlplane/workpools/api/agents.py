@@ -29,7 +29,8 @@ from controlplane.workpools.dispatch.services import (
     agent_hello,
 )
 from controlplane.workpools.dispatch.timings import MAX_WAIT_SECONDS, dispatch_timings
-from controlplane.workpools.models import Agent
+from controlplane.workpools.job_variables import resolved_job_variables
+from controlplane.workpools.models import Agent, WorkPool
 
 CAPACITY_MAX = 1_000
 HEARTBEAT_RUNS_MAX = 10_000
@@ -96,12 +97,14 @@ class HeartbeatResultSerializer(serializers.Serializer[Any]):
     cancel = serializers.ListField(child=serializers.UUIDField())
 
 
-def claimed_run_body(claimed: ClaimedRun) -> dict[str, Any]:
+def claimed_run_body(claimed: ClaimedRun, *, pool: WorkPool) -> dict[str, Any]:
     run = claimed.run
     deployment = run.deployment
     return {
         "flow_run": {
             "id": str(run.id),
+            # Which infrastructure the agent starts it on (tether.agent.infrastructure).
+            "infrastructure": pool.type,
             "name": run.name,
             "parameters": run.parameters,
             "tags": run.tags,
@@ -114,8 +117,8 @@ def claimed_run_body(claimed: ClaimedRun) -> dict[str, Any]:
                 "name": deployment.name,
                 "entrypoint": deployment.entrypoint,
                 "source": deployment.source,
-                # Resolved: the deployment's job variables with the run's own over them.
-                "job_variables": run.job_variables,
+                # Resolved: the pool's defaults, the deployment's values, the run's own over them.
+                "job_variables": resolved_job_variables(pool, run.job_variables),
             },
         },
         "lease_expires_at": claimed.lease_expires_at.isoformat().replace("+00:00", "Z"),
@@ -167,7 +170,7 @@ class AgentViewSet(mixins.ListModelMixin, WorkspaceViewSet):
         claimed = agent_claim_waiting(
             agent=agent, capacity=data.validated_data["capacity"], wait_seconds=data.validated_data["wait_seconds"]
         )
-        return Response({"runs": [claimed_run_body(item) for item in claimed]})
+        return Response({"runs": [claimed_run_body(item, pool=agent.pool) for item in claimed]})
 
     @extend_schema(request=HeartbeatSerializer, responses=HeartbeatResultSerializer)
     @action(detail=True, methods=["post"])

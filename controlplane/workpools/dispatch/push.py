@@ -2,7 +2,8 @@
 
 Pushes are signals, never state: an agent that misses one finds the same work on its next
 long-poll claim or heartbeat. So a push that cannot be delivered (Redis down) is logged and
-dropped, never raised into the request that caused it (RELIABILITY 36). Every push is sent
+dropped, never raised into the request that caused it (RELIABILITY 36), and the request
+does not wait for it (core/channel_delivery.py). Every push is sent
 after the transaction commits, so an agent woken by it can already see the run.
 
 Two channels: the channel layer (Redis in production, so any replica reaches every agent's
@@ -12,15 +13,12 @@ long-polling claims of this process at once.
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from controlplane.core.channel_delivery import deliver
 
 _changed = threading.Condition()
 _generation = 0
@@ -32,16 +30,6 @@ def pool_group(pool_id: uuid.UUID) -> str:
 
 def agent_group(agent_id: uuid.UUID) -> str:
     return f"tether.agent.{agent_id.hex}"
-
-
-def _send(group: str, message: dict[str, str]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        logger.warning("push to %s not delivered; agents fall back to long-poll and heartbeats", group, exc_info=True)
 
 
 def _notify_local_waiters() -> None:
@@ -64,11 +52,11 @@ def wait_for_change(seen: int, timeout: float) -> int:
 
 def wake_pool_now(pool_id: uuid.UUID) -> None:
     _notify_local_waiters()
-    _send(pool_group(pool_id), {"type": "dispatch.wake", "pool_id": str(pool_id)})
+    deliver(pool_group(pool_id), {"type": "dispatch.wake", "pool_id": str(pool_id)})
 
 
 def cancel_run_now(agent_id: uuid.UUID, run_id: uuid.UUID) -> None:
-    _send(agent_group(agent_id), {"type": "dispatch.cancel", "run_id": str(run_id)})
+    deliver(agent_group(agent_id), {"type": "dispatch.cancel", "run_id": str(run_id)})
 
 
 def wake_pool_on_commit(pool_id: uuid.UUID) -> None:

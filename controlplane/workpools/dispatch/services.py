@@ -15,6 +15,7 @@ from django.utils import timezone
 from controlplane.apikeys.models import RunToken
 from controlplane.apikeys.tokens import KeyKind, generate_key, hash_key, parse_key
 from controlplane.core.errors import NotFound
+from controlplane.core.metrics import CLAIM_SECONDS
 from controlplane.flows.models import Deployment
 from controlplane.orgs.models import Workspace
 from controlplane.runs.models import FlowRun
@@ -156,6 +157,7 @@ def _candidates(
     return list(rows[:take])
 
 
+@CLAIM_SECONDS.time()
 @transaction.atomic
 def agent_claim(*, agent: Agent, capacity: int) -> list[ClaimedRun]:
     """Take up to `capacity` due runs of the agent's pool and queues, each exactly once.
