@@ -27,5 +27,7 @@ export default defineConfig(({ command }) => ({
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
     unstubGlobals: true,
+    // Typing-heavy page tests take seconds on a loaded 2-core machine; 5 s made them flaky.
+    testTimeout: 15000,
   },
 }));

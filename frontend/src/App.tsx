@@ -27,6 +27,11 @@ const VariablesPage = lazy(() => import('./pages/variables/VariablesPage'));
 const ConcurrencyPage = lazy(() => import('./pages/concurrency/ConcurrencyPage'));
 const SettingsPage = lazy(() => import('./pages/settings/SettingsPage'));
 const OverviewPage = lazy(() => import('./pages/overview/OverviewPage'));
+const BlocksPage = lazy(() => import('./pages/blocks/BlocksPage'));
+const BlockPage = lazy(() => import('./pages/blocks/BlockPage'));
+const AutomationsPage = lazy(() => import('./pages/automations/AutomationsPage'));
+const NewAutomationPage = lazy(() => import('./pages/automations/NewAutomationPage'));
+const AutomationPage = lazy(() => import('./pages/automations/AutomationPage'));
 const ComingSoonPage = lazy(() => import('./pages/coming-soon/ComingSoonPage'));
 const NotFoundPage = lazy(() => import('./pages/not-found/NotFoundPage'));
 
@@ -88,6 +93,12 @@ export const routes: RouteObject[] = [
           { path: 'work-pools', element: <WorkPoolsPage /> },
           { path: 'variables', element: <VariablesPage /> },
           { path: 'concurrency', element: <ConcurrencyPage /> },
+          { path: 'blocks', element: <BlocksPage /> },
+          { path: 'blocks/new', element: <BlockPage /> },
+          { path: 'blocks/:blockId', element: <BlockPage /> },
+          { path: 'automations', element: <AutomationsPage /> },
+          { path: 'automations/new', element: <NewAutomationPage /> },
+          { path: 'automations/:automationId', element: <AutomationPage /> },
           { path: 'settings', element: <SettingsPage /> },
           { path: 'instance', element: <OverviewPage /> },
           ...NAV_SECTIONS.filter((section) => !section.available).map((section) => ({

@@ -50,13 +50,13 @@ export const NAV_SECTIONS: readonly NavSection[] = [
     path: 'blocks',
     label: 'Blocks',
     summary: 'Stored configuration and credentials your flows use.',
-    available: false,
+    available: true,
   },
   {
     path: 'automations',
     label: 'Automations',
     summary: 'Triggers and actions that react to events and run states.',
-    available: false,
+    available: true,
   },
   {
     path: 'events',

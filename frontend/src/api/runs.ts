@@ -57,10 +57,9 @@ export function fetchFlowRun(ref: WorkspaceRef, id: string): Promise<FlowRun> {
   return apiGet<FlowRun>(wsPath(ref, `flow-runs/${id}/`));
 }
 
-/** The state history; the endpoint is paginated in the schema but may answer a plain list. */
-export async function fetchRunStates(ref: WorkspaceRef, id: string): Promise<StateHistory[]> {
-  const answer = await apiGet<Page<StateHistory> | StateHistory[]>(wsPath(ref, `flow-runs/${id}/states/`));
-  return Array.isArray(answer) ? answer : answer.results;
+/** The whole state history, oldest first, as one plain list. */
+export function fetchRunStates(ref: WorkspaceRef, id: string): Promise<StateHistory[]> {
+  return apiGet<StateHistory[]>(wsPath(ref, `flow-runs/${id}/states/`));
 }
 
 export function fetchTaskRuns(ref: WorkspaceRef, flowRunId: string): Promise<Page<TaskRun>> {
@@ -98,7 +97,7 @@ export function retryFlowRun(ref: WorkspaceRef, id: string): Promise<Orchestrati
   return apiPost<OrchestrationResult>(wsPath(ref, `flow-runs/${id}/retry/`));
 }
 
-// The server answers one outcome per id, as a plain list (the schema calls it a page).
+// The server answers one outcome per id, as a plain list.
 export function batchCancelRuns(ref: WorkspaceRef, ids: string[]): Promise<BatchOutcome[]> {
   return apiPost<BatchOutcome[]>(wsPath(ref, 'flow-runs/batch-cancel/'), { ids });
 }

@@ -559,6 +559,205 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/automation-firings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Times automations fired, newest first, with each action's status, attempts and deliveries. */
+        get: operations["orgs_workspaces_automation_firings_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/automation-firings/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Times automations fired, newest first, with each action's status, attempts and deliveries. */
+        get: operations["orgs_workspaces_automation_firings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/automations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Automations: a trigger (event, compound or sequence) and the actions to take when it fires. */
+        get: operations["orgs_workspaces_automations_list"];
+        put?: never;
+        /**
+         * @description Create an automation. The trigger and actions are validated (422 naming the part), and the
+         *     objects actions name (deployments, blocks, pools) must exist in this workspace (404).
+         */
+        post: operations["orgs_workspaces_automations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/automations/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Automations: a trigger (event, compound or sequence) and the actions to take when it fires. */
+        get: operations["orgs_workspaces_automations_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Automations: a trigger (event, compound or sequence) and the actions to take when it fires. */
+        delete: operations["orgs_workspaces_automations_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Automations: a trigger (event, compound or sequence) and the actions to take when it fires. */
+        patch: operations["orgs_workspaces_automations_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/automations/{id}/pause/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Stop evaluating the trigger (its state is dropped); repeating it changes nothing. */
+        post: operations["orgs_workspaces_automations_pause_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/automations/{id}/resume/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Evaluate the trigger again, from a clean state. */
+        post: operations["orgs_workspaces_automations_resume_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/background-tasks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Background task runs: queued by `task.delay()`, run by `tether task-worker serve`. */
+        get: operations["orgs_workspaces_background_tasks_list"];
+        put?: never;
+        /**
+         * @description Queue a task run for the task workers serving `task_key` (201; 200 for a repeated idempotency key).
+         *
+         *     Arguments travel by reference (`parameters_ref`, a key in the caller's `result_storage`)
+         *     or, when the caller marks them as metadata, as small JSON `parameters`.
+         */
+        post: operations["orgs_workspaces_background_tasks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/background-tasks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Background task runs: queued by `task.delay()`, run by `tether task-worker serve`. */
+        get: operations["orgs_workspaces_background_tasks_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/background-tasks/{id}/logs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The run's log lines, oldest first (the first 1,000). */
+        get: operations["orgs_workspaces_background_tasks_logs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/background-tasks/{id}/set-state/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A task worker's report: only the lease holder at the current epoch may report (409 otherwise). */
+        post: operations["orgs_workspaces_background_tasks_set_state_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/background-tasks/logs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Store a batch of log lines (a JSON array) of background task runs; re-sent lines are stored once. */
+        post: operations["orgs_workspaces_background_tasks_logs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/block-types/": {
         parameters: {
             query?: never;
@@ -693,7 +892,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Acquire. 201 with the lease, or 200 `{"acquired": false, "retry_after_seconds"}` to ask again. */
+        /**
+         * @description Acquire. 201 with the lease, or 200 `{"acquired": false, "retry_after_seconds"}` to ask again.
+         *
+         *     `mode=rate_limit` (limits with slot decay) takes slots that free themselves as they
+         *     decay: it answers 200 `{"acquired": true}` and creates no lease. A lease acquired with a
+         *     run token belongs to that run: only it renews or releases the lease.
+         */
         post: operations["orgs_workspaces_concurrency_leases_create"];
         delete?: never;
         options?: never;
@@ -950,6 +1155,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/events/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's events, newest first; clients send events here in batches. */
+        get: operations["orgs_workspaces_events_list"];
+        put?: never;
+        /**
+         * @description Record a batch of events (a list, or `{"events": [...]}`).
+         *
+         *     Limits: `TETHER_EVENTS_MAX_BATCH` events per batch and `TETHER_EVENT_MAX_BYTES` per event
+         *     (413 naming the limit). An `id` already recorded in this workspace is skipped, so a
+         *     client may re-send a batch after a time-out. Names starting with `tether.` are reserved.
+         */
+        post: operations["orgs_workspaces_events_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/events/counts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How many events (matching the filters) occurred per minute, hour or day. */
+        get: operations["orgs_workspaces_events_counts_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/flow-runs/": {
         parameters: {
             query?: never;
@@ -973,6 +1219,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/flow-runs/{flow_run_id}/input/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Values given to a flow run while it ran (e.g. the input it was resumed with), by key. */
+        get: operations["orgs_workspaces_flow_runs_input_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/flow-runs/{flow_run_id}/logs/": {
         parameters: {
             query?: never;
@@ -989,6 +1252,29 @@ export interface paths {
         get: operations["orgs_workspaces_flow_runs_logs_list"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/flow-runs/{flow_run_id}/resume/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Resume the run: a paused one goes back to RUNNING, a suspended one to SCHEDULED (due now).
+         *
+         *     When the run paused for input (`run_input_schema` in its state's details), `input` is
+         *     required and must match that schema (422 listing each mismatch). A run that is not
+         *     paused, or whose pause timed out, answers 409.
+         */
+        post: operations["orgs_workspaces_flow_runs_resume_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1172,6 +1458,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/inbound-webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Inbound webhooks: `POST /hooks/{slug}` with the secret turns a request into an event.
+         *
+         *     The template maps the request to an event with `{{ body.x }}`, `{{ headers['x-name'] }}`
+         *     and `{{ query.x }}` placeholders, e.g.
+         *     `{"event": "file.arrived", "resource": {"tether.resource.id": "s3://{{ body.bucket }}/{{ body.key }}"}}`.
+         */
+        get: operations["orgs_workspaces_inbound_webhooks_list"];
+        put?: never;
+        /** @description Create a webhook. The answer holds its secret, shown this once. */
+        post: operations["orgs_workspaces_inbound_webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/inbound-webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Inbound webhooks: `POST /hooks/{slug}` with the secret turns a request into an event.
+         *
+         *     The template maps the request to an event with `{{ body.x }}`, `{{ headers['x-name'] }}`
+         *     and `{{ query.x }}` placeholders, e.g.
+         *     `{"event": "file.arrived", "resource": {"tether.resource.id": "s3://{{ body.bucket }}/{{ body.key }}"}}`.
+         */
+        get: operations["orgs_workspaces_inbound_webhooks_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description Inbound webhooks: `POST /hooks/{slug}` with the secret turns a request into an event.
+         *
+         *     The template maps the request to an event with `{{ body.x }}`, `{{ headers['x-name'] }}`
+         *     and `{{ query.x }}` placeholders, e.g.
+         *     `{"event": "file.arrived", "resource": {"tether.resource.id": "s3://{{ body.bucket }}/{{ body.key }}"}}`.
+         */
+        delete: operations["orgs_workspaces_inbound_webhooks_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Inbound webhooks: `POST /hooks/{slug}` with the secret turns a request into an event.
+         *
+         *     The template maps the request to an event with `{{ body.x }}`, `{{ headers['x-name'] }}`
+         *     and `{{ query.x }}` placeholders, e.g.
+         *     `{"event": "file.arrived", "resource": {"tether.resource.id": "s3://{{ body.bucket }}/{{ body.key }}"}}`.
+         */
+        patch: operations["orgs_workspaces_inbound_webhooks_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/inbound-webhooks/{id}/rotate-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Replace the secret; the old one stops working at once. The new one is shown this once. */
+        post: operations["orgs_workspaces_inbound_webhooks_rotate_secret_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/logs/": {
         parameters: {
             query?: never;
@@ -1232,6 +1596,43 @@ export interface paths {
         head?: never;
         /** @description Users and service accounts with a role in this workspace. */
         patch: operations["orgs_workspaces_members_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/slas/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description start_within / complete_within (seconds) and freshness (a completed run by HH:MM each day). */
+        get: operations["orgs_workspaces_slas_list"];
+        put?: never;
+        /** @description start_within / complete_within (seconds) and freshness (a completed run by HH:MM each day). */
+        post: operations["orgs_workspaces_slas_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/slas/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description start_within / complete_within (seconds) and freshness (a completed run by HH:MM each day). */
+        get: operations["orgs_workspaces_slas_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description start_within / complete_within (seconds) and freshness (a completed run by HH:MM each day). */
+        delete: operations["orgs_workspaces_slas_destroy"];
+        options?: never;
+        head?: never;
+        /** @description start_within / complete_within (seconds) and freshness (a completed run by HH:MM each day). */
+        patch: operations["orgs_workspaces_slas_partial_update"];
         trace?: never;
     };
     "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/task-runs/": {
@@ -1298,6 +1699,45 @@ export interface paths {
          *     lists one orchestration result per entry, in the same order.
          */
         post: operations["orgs_workspaces_task_runs_batch_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/task-workers/claim/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Take up to `capacity` due runs of `task_keys`, each with a lease and a new epoch.
+         *
+         *     With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is queued or
+         *     falls due, or the time is up (a long-poll). The answer carries the lease timings.
+         */
+        post: operations["orgs_workspaces_task_workers_claim_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_slug}/workspaces/{ws_slug}/task-workers/heartbeat/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Renew every lease the worker holds at the reported epoch; lists the runs it lost. */
+        post: operations["orgs_workspaces_task_workers_heartbeat_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1547,6 +1987,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `concurrency` - concurrency
+         *     * `rate_limit` - rate_limit
+         * @enum {string}
+         */
+        AcquireModeEnum: "concurrency" | "rate_limit";
         AcquireRequest: {
             names: string[];
             /** @default 1 */
@@ -1558,7 +2004,31 @@ export interface components {
             ttl_seconds: number;
             /** @default  */
             holder: string;
+            /** @default concurrency */
+            mode: components["schemas"]["AcquireModeEnum"];
         };
+        ActionRun: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly index: number;
+            readonly type: string;
+            readonly status: components["schemas"]["ActionRunStatusEnum"];
+            readonly attempts: number;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+            readonly result: unknown;
+            readonly error: string;
+            readonly deliveries: components["schemas"]["DeliveryAttempt"][];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ActionRunStatusEnum: "pending" | "succeeded" | "failed";
         Agent: {
             /** Format: uuid */
             readonly id: string;
@@ -1669,6 +2139,124 @@ export interface components {
             readonly changes: unknown;
             readonly client_ip: string | null;
         };
+        Automation: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            description?: string;
+            enabled?: boolean;
+            /** @description see docs/automations.md: event, compound or sequence */
+            trigger: unknown;
+            /** @description a list of actions, see docs/automations.md */
+            actions: unknown;
+            /**
+             * Format: uuid
+             * @description set when an SLA owns it
+             */
+            readonly sla_id: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        AutomationWriteRequest: {
+            name: string;
+            description?: string;
+            enabled?: boolean;
+            trigger: unknown;
+            actions: unknown;
+        };
+        BackgroundLog: {
+            readonly id: number;
+            /** Format: uuid */
+            readonly task_run_id: string | null;
+            readonly source: string;
+            readonly seq: number;
+            readonly level: number;
+            readonly name: string;
+            readonly message: string;
+            /** Format: date-time */
+            readonly timestamp: string;
+        };
+        BackgroundLogLineRequest: {
+            /** Format: uuid */
+            task_run_id: string;
+            /** @default task-worker */
+            source: string;
+            /** Format: int64 */
+            seq: number;
+            level: number;
+            /** @default  */
+            name: string;
+            message: string;
+            /** Format: date-time */
+            timestamp: string;
+        };
+        BackgroundSetStateRequest: {
+            /** Format: uuid */
+            worker_id: string;
+            epoch: number;
+            state: components["schemas"]["StateInputRequest"];
+        };
+        BackgroundTask: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly name: string;
+            readonly task_key: string;
+            readonly background: boolean;
+            readonly state: {
+                [key: string]: unknown;
+            };
+            readonly state_type: components["schemas"]["StateTypeEnum"];
+            readonly state_name: string;
+            readonly parameters: unknown;
+            readonly parameters_ref: string;
+            readonly result_storage: string;
+            readonly tags: unknown;
+            readonly idempotency_key: string | null;
+            readonly worker_name: string;
+            readonly epoch: number;
+            readonly run_count: number;
+            readonly max_retries: number;
+            /** Format: date-time */
+            readonly expected_start_time: string | null;
+            /** Format: date-time */
+            readonly next_scheduled_start_time: string | null;
+            /** Format: date-time */
+            readonly start_time: string | null;
+            /** Format: date-time */
+            readonly end_time: string | null;
+            /** Format: double */
+            readonly total_run_time: number;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        BackgroundTaskCreateRequest: {
+            task_key: string;
+            /** @default  */
+            name: string;
+            /** @description Small JSON arguments the caller chose to show (≤ 512 KiB). */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The key of the arguments in the caller's result storage; the values never reach the server.
+             * @default
+             */
+            parameters_ref: string;
+            /**
+             * @description Where the worker reads the arguments and writes the result (a path or fsspec URL).
+             * @default
+             */
+            result_storage: string;
+            tags?: string[];
+            /** @default 0 */
+            max_retries: number;
+            /** Format: date-time */
+            scheduled_time?: string;
+            /** @default  */
+            idempotency_key: string;
+        };
         BatchOutcome: {
             /** Format: uuid */
             id: string;
@@ -1778,6 +2366,16 @@ export interface components {
             /** Format: double */
             slot_decay_per_second?: number;
         };
+        DeliveryAttempt: {
+            readonly attempt: number;
+            readonly target: string;
+            readonly outcome: components["schemas"]["OutcomeEnum"];
+            readonly status_code: number | null;
+            readonly error: string;
+            readonly duration_ms: number;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
         /** @description A deployment with the names of its flow, pool and queue: everything an agent needs to run it. */
         Deployment: {
             /** Format: uuid */
@@ -1867,6 +2465,47 @@ export interface components {
             /** Format: uuid */
             flow_id?: string;
         };
+        Event: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: date-time */
+            readonly occurred: string;
+            /** Format: date-time */
+            readonly received: string;
+            readonly event: string;
+            readonly resource: unknown;
+            readonly related: unknown;
+            readonly payload: unknown;
+        };
+        EventCount: {
+            /** Format: date-time */
+            start: string;
+            event?: string;
+            count: number;
+        };
+        /** @description An event from a client. Send your own `id` (a UUID) so that re-sending it is a no-op. */
+        EventInRequest: {
+            /** Format: uuid */
+            id?: string;
+            /** Format: date-time */
+            occurred?: string;
+            event: string;
+            resource: unknown;
+            related?: unknown;
+            payload?: unknown;
+        };
+        Firing: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly automation_id: string;
+            readonly automation_name: string;
+            readonly reason: string;
+            readonly triggering_event: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly action_runs: components["schemas"]["ActionRun"][];
+        };
         Flow: {
             /** Format: uuid */
             readonly id: string;
@@ -1941,6 +2580,16 @@ export interface components {
             };
             idempotency_key?: string;
         };
+        FlowRunInput: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly flow_run_id: string;
+            readonly key: string;
+            readonly value: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
         HeartbeatRequest: {
             runs?: components["schemas"]["HeartbeatRunRequest"][];
         };
@@ -1973,6 +2622,47 @@ export interface components {
         IdsRequest: {
             ids: string[];
         };
+        InboundWebhook: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            description?: string;
+            readonly slug: string;
+            readonly url_path: string;
+            template: unknown;
+            enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        InboundWebhookCreated: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            description?: string;
+            readonly slug: string;
+            readonly url_path: string;
+            template: unknown;
+            enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            /** @description shown once: send it as X-Tether-Secret */
+            readonly secret: string;
+        };
+        InboundWebhookWriteRequest: {
+            name: string;
+            description?: string;
+            template: unknown;
+            enabled?: boolean;
+        };
+        IngestResult: {
+            received: number;
+            /** @description new events; the others had ids already recorded */
+            recorded: number;
+        };
         Invitation: {
             /** Format: uuid */
             readonly id: string;
@@ -1981,7 +2671,7 @@ export interface components {
             readonly org_role: components["schemas"]["OrgRoleEnum"];
             readonly workspace: string;
             readonly workspace_role: components["schemas"]["WorkspaceRoleEnum"];
-            readonly status: components["schemas"]["StatusEnum"];
+            readonly status: components["schemas"]["InvitationStatusEnum"];
             /** Format: date-time */
             readonly expires_at: string;
             /** Format: email */
@@ -1997,16 +2687,17 @@ export interface components {
             workspace?: string;
             workspace_role?: components["schemas"]["WorkspaceRoleEnum"] | components["schemas"]["BlankEnum"];
         };
+        /**
+         * @description * `pending` - Pending
+         *     * `accepted` - Accepted
+         *     * `declined` - Declined
+         *     * `revoked` - Revoked
+         * @enum {string}
+         */
+        InvitationStatusEnum: "pending" | "accepted" | "declined" | "revoked";
         InvitationTokenRequest: {
             token: string;
         };
-        /**
-         * @description * `cron` - Cron
-         *     * `interval` - Interval
-         *     * `rrule` - Rrule
-         * @enum {string}
-         */
-        KindEnum: "cron" | "interval" | "rrule";
         Lease: {
             /** Format: uuid */
             readonly id: string;
@@ -2020,7 +2711,7 @@ export interface components {
         Log: {
             readonly id: number;
             /** Format: uuid */
-            readonly flow_run_id: string;
+            readonly flow_run_id: string | null;
             /** Format: uuid */
             readonly task_run_id: string | null;
             readonly source: string;
@@ -2058,12 +2749,6 @@ export interface components {
             name: string;
             role: string;
         };
-        /**
-         * @description * `embedded` - embedded
-         *     * `production` - production
-         * @enum {string}
-         */
-        ModeEnum: "embedded" | "production";
         OrchestrationResult: {
             status: string;
             state: components["schemas"]["StateOutput"];
@@ -2103,6 +2788,13 @@ export interface components {
             slug: string;
             name: string;
         };
+        /**
+         * @description * `delivered` - Delivered
+         *     * `failed` - Failed
+         *     * `refused` - Refused
+         * @enum {string}
+         */
+        OutcomeEnum: "delivered" | "failed" | "refused";
         PaginatedAgentList: {
             /**
              * Format: uri
@@ -2155,7 +2847,7 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["AuditEntry"][];
         };
-        PaginatedBatchOutcomeList: {
+        PaginatedAutomationList: {
             /**
              * Format: uri
              * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
@@ -2166,7 +2858,20 @@ export interface components {
              * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
              */
             previous?: string | null;
-            results: components["schemas"]["BatchOutcome"][];
+            results: components["schemas"]["Automation"][];
+        };
+        PaginatedBackgroundTaskList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["BackgroundTask"][];
         };
         PaginatedBlockDocumentList: {
             /**
@@ -2220,6 +2925,45 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Deployment"][];
         };
+        PaginatedEventCountList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["EventCount"][];
+        };
+        PaginatedEventList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Event"][];
+        };
+        PaginatedFiringList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Firing"][];
+        };
         PaginatedFlowList: {
             /**
              * Format: uri
@@ -2233,6 +2977,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Flow"][];
         };
+        PaginatedFlowRunInputList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["FlowRunInput"][];
+        };
         PaginatedFlowRunList: {
             /**
              * Format: uri
@@ -2245,6 +3002,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["FlowRun"][];
+        };
+        PaginatedInboundWebhookList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["InboundWebhook"][];
         };
         PaginatedInvitationList: {
             /**
@@ -2271,19 +3041,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Log"][];
-        };
-        PaginatedOrchestrationResultList: {
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
-             */
-            previous?: string | null;
-            results: components["schemas"]["OrchestrationResult"][];
         };
         PaginatedOrgMemberList: {
             /**
@@ -2324,7 +3081,7 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["ServiceAccount"][];
         };
-        PaginatedStateHistoryList: {
+        PaginatedSlaList: {
             /**
              * Format: uri
              * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
@@ -2335,7 +3092,7 @@ export interface components {
              * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
              */
             previous?: string | null;
-            results: components["schemas"]["StateHistory"][];
+            results: components["schemas"]["Sla"][];
         };
         PaginatedTaskRunList: {
             /**
@@ -2349,19 +3106,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["TaskRun"][];
-        };
-        PaginatedTaskRunStateHistoryList: {
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
-             */
-            previous?: string | null;
-            results: components["schemas"]["TaskRunStateHistory"][];
         };
         PaginatedVariableList: {
             /**
@@ -2414,6 +3158,13 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["WorkspaceMember"][];
+        };
+        PatchedAutomationWriteRequest: {
+            name?: string;
+            description?: string;
+            enabled?: boolean;
+            trigger?: unknown;
+            actions?: unknown;
         };
         PatchedBlockDocumentUpdateRequest: {
             name?: string;
@@ -2475,6 +3226,12 @@ export interface components {
             retries?: number;
             retry_delay_seconds?: number;
         };
+        PatchedInboundWebhookWriteRequest: {
+            name?: string;
+            description?: string;
+            template?: unknown;
+            enabled?: boolean;
+        };
         PatchedNameRequest: {
             name?: string;
         };
@@ -2485,7 +3242,7 @@ export interface components {
             role?: components["schemas"]["OrgRoleEnum"];
         };
         PatchedScheduleRequest: {
-            kind?: components["schemas"]["KindEnum"];
+            kind?: components["schemas"]["ScheduleKindEnum"];
             cron?: string;
             day_or?: boolean;
             /** Format: double */
@@ -2502,6 +3259,22 @@ export interface components {
         };
         PatchedServiceAccountUpdateRequest: {
             description?: string;
+        };
+        PatchedSlaWriteRequest: {
+            /** Format: uuid */
+            deployment_id?: string;
+            name?: string;
+            kind?: components["schemas"]["SlaKindEnum"];
+            seconds?: number | null;
+            /**
+             * Format: time
+             * @description HH:MM (freshness)
+             */
+            time_of_day?: string | null;
+            /** @description IANA name (freshness), default UTC */
+            timezone?: string;
+            actions?: unknown;
+            enabled?: boolean;
         };
         PatchedVariableRequest: {
             name?: string;
@@ -2551,10 +3324,16 @@ export interface components {
              */
             ttl_seconds: number;
         };
+        ResumeInputRequest: {
+            /** @description The values the run waits for; checked against `run_input_schema` of its paused state. */
+            input?: {
+                [key: string]: unknown;
+            } | null;
+        };
         Schedule: {
             /** Format: uuid */
             readonly id: string;
-            kind: components["schemas"]["KindEnum"];
+            kind: components["schemas"]["ScheduleKindEnum"];
             cron?: string;
             day_or?: boolean;
             /** Format: double */
@@ -2573,8 +3352,15 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /**
+         * @description * `cron` - Cron
+         *     * `interval` - Interval
+         *     * `rrule` - Rrule
+         * @enum {string}
+         */
+        ScheduleKindEnum: "cron" | "interval" | "rrule";
         ScheduleRequest: {
-            kind: components["schemas"]["KindEnum"];
+            kind: components["schemas"]["ScheduleKindEnum"];
             cron?: string;
             day_or?: boolean;
             /** Format: double */
@@ -2616,13 +3402,22 @@ export interface components {
          * @enum {string}
          */
         ScopesEnum: "workspace:read" | "workspace:admin" | "workspace_members:read" | "workspace_members:write" | "flows:write" | "deployments:write" | "runs:write" | "runs:claim" | "runs:report" | "blocks:write" | "blocks:reveal" | "pools:write" | "variables:write" | "automations:write" | "events:write" | "concurrency:write" | "org:read" | "org:write" | "org:ownership" | "org_members:write" | "workspaces:write" | "service_accounts:write" | "audit:read";
+        Secret: {
+            secret: string;
+        };
         ServerInfo: {
             name: string;
             version: string;
-            mode: components["schemas"]["ModeEnum"];
+            mode: components["schemas"]["ServerInfoModeEnum"];
             api_schema_url: string;
             api_docs_url: string;
         };
+        /**
+         * @description * `embedded` - embedded
+         *     * `production` - production
+         * @enum {string}
+         */
+        ServerInfoModeEnum: "embedded" | "production";
         ServiceAccount: {
             /** Format: uuid */
             readonly id: string;
@@ -2642,6 +3437,49 @@ export interface components {
             /** @default false */
             force: boolean;
             epoch?: number;
+        };
+        Sla: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly deployment_id: string;
+            readonly name: string;
+            readonly kind: components["schemas"]["SlaKindEnum"];
+            readonly seconds: number | null;
+            /** Format: time */
+            readonly time_of_day: string | null;
+            readonly timezone: string;
+            /** @description actions as in automations (docs/automations.md) */
+            actions: unknown;
+            readonly enabled: boolean;
+            readonly automation_id: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `start_within` - Start Within
+         *     * `complete_within` - Complete Within
+         *     * `freshness` - Freshness
+         * @enum {string}
+         */
+        SlaKindEnum: "start_within" | "complete_within" | "freshness";
+        SlaWriteRequest: {
+            /** Format: uuid */
+            deployment_id: string;
+            name: string;
+            kind: components["schemas"]["SlaKindEnum"];
+            seconds?: number | null;
+            /**
+             * Format: time
+             * @description HH:MM (freshness)
+             */
+            time_of_day?: string | null;
+            /** @description IANA name (freshness), default UTC */
+            timezone?: string;
+            actions: unknown;
+            enabled?: boolean;
         };
         StateHistory: {
             readonly id: number;
@@ -2683,14 +3521,6 @@ export interface components {
          * @enum {string}
          */
         StateTypeEnum: "SCHEDULED" | "PENDING" | "RUNNING" | "PAUSED" | "CANCELLING" | "COMPLETED" | "FAILED" | "CANCELLED" | "CRASHED";
-        /**
-         * @description * `pending` - Pending
-         *     * `accepted` - Accepted
-         *     * `declined` - Declined
-         *     * `revoked` - Revoked
-         * @enum {string}
-         */
-        StatusEnum: "pending" | "accepted" | "declined" | "revoked";
         TaskRun: {
             /** Format: uuid */
             readonly id: string;
@@ -2715,6 +3545,8 @@ export interface components {
             /** Format: double */
             readonly total_run_time: number;
             readonly task_inputs: unknown;
+            readonly background: boolean;
+            readonly worker_name: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2745,6 +3577,36 @@ export interface components {
             readonly timestamp: string;
             readonly message: string;
             readonly details: unknown;
+        };
+        TaskWorkerClaimRequest: {
+            /**
+             * Format: uuid
+             * @description Chosen by the worker at start; it holds the leases.
+             */
+            worker_id: string;
+            worker_name: string;
+            task_keys: string[];
+            /** @default 1 */
+            capacity: number;
+            /**
+             * Format: double
+             * @default 0
+             */
+            wait_seconds: number;
+        };
+        TaskWorkerHeartbeatRequest: {
+            /** Format: uuid */
+            worker_id: string;
+            runs?: components["schemas"]["TaskWorkerHeartbeatRunRequest"][];
+        };
+        TaskWorkerHeartbeatResult: {
+            renewed: string[];
+            lost: string[];
+        };
+        TaskWorkerHeartbeatRunRequest: {
+            /** Format: uuid */
+            id: string;
+            epoch: number;
         };
         Timings: {
             heartbeat_seconds: number;
@@ -4050,6 +4912,379 @@ export interface operations {
             };
         };
     };
+    orgs_workspaces_automation_firings_list: {
+        parameters: {
+            query?: {
+                automation_id?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFiringList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automation_firings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Firing"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automations_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAutomationList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutomationWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Automation"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Automation"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automations_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgs_workspaces_automations_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedAutomationWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Automation"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automations_pause_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Automation"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_automations_resume_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Automation"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_background_tasks_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedBackgroundTaskList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_background_tasks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackgroundTaskCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackgroundTask"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_background_tasks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackgroundTask"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_background_tasks_logs_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackgroundLog"][];
+                };
+            };
+        };
+    };
+    orgs_workspaces_background_tasks_set_state_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackgroundSetStateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrchestrationResult"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_background_tasks_logs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackgroundLogLineRequest"][];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     orgs_workspaces_block_types_list: {
         parameters: {
             query?: {
@@ -4910,6 +6145,113 @@ export interface operations {
             };
         };
     };
+    orgs_workspaces_events_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description names or patterns: tether.flow-run.* (comma-separate) */
+                event?: string[];
+                /** @description event ids */
+                id?: string[];
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description events naming this related resource */
+                related_resource_id?: string[];
+                /** @description resource ids or patterns */
+                resource_id?: string[];
+                /** @description occurred at or after (ISO 8601 with a time zone) */
+                since?: string;
+                /** @description occurred before */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEventList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_events_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventInRequest"][];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_events_counts_list: {
+        parameters: {
+            query?: {
+                /** @description count per event name too */
+                by?: "event";
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description names or patterns: tether.flow-run.* (comma-separate) */
+                event?: string[];
+                /** @description event ids */
+                id?: string[];
+                interval?: "day" | "hour" | "minute";
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description events naming this related resource */
+                related_resource_id?: string[];
+                /** @description resource ids or patterns */
+                resource_id?: string[];
+                /** @description occurred at or after (ISO 8601 with a time zone) */
+                since?: string;
+                /** @description occurred before */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEventCountList"];
+                };
+            };
+        };
+    };
     orgs_workspaces_flow_runs_list: {
         parameters: {
             query?: {
@@ -4985,6 +6327,36 @@ export interface operations {
             };
         };
     };
+    orgs_workspaces_flow_runs_input_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Only the input stored under this key. */
+                key?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                flow_run_id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFlowRunInputList"];
+                };
+            };
+        };
+    };
     orgs_workspaces_flow_runs_logs_list: {
         parameters: {
             query?: {
@@ -5015,6 +6387,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedLogList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_flow_runs_resume_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_run_id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResumeInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrchestrationResult"];
                 };
             };
         };
@@ -5139,12 +6538,7 @@ export interface operations {
     };
     orgs_workspaces_flow_runs_states_list: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 id: string;
@@ -5160,19 +6554,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedStateHistoryList"];
+                    "application/json": components["schemas"]["StateHistory"][];
                 };
             };
         };
     };
     orgs_workspaces_flow_runs_batch_cancel_create: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 org_slug: string;
@@ -5191,19 +6580,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedBatchOutcomeList"];
+                    "application/json": components["schemas"]["BatchOutcome"][];
                 };
             };
         };
     };
     orgs_workspaces_flow_runs_batch_delete_create: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 org_slug: string;
@@ -5222,7 +6606,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedBatchOutcomeList"];
+                    "application/json": components["schemas"]["BatchOutcome"][];
                 };
             };
         };
@@ -5370,6 +6754,154 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    orgs_workspaces_inbound_webhooks_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedInboundWebhookList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_inbound_webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InboundWebhookWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundWebhookCreated"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_inbound_webhooks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundWebhook"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_inbound_webhooks_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgs_workspaces_inbound_webhooks_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedInboundWebhookWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundWebhook"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_inbound_webhooks_rotate_secret_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Secret"];
+                };
             };
         };
     };
@@ -5524,13 +7056,144 @@ export interface operations {
             };
         };
     };
-    orgs_workspaces_task_runs_list: {
+    orgs_workspaces_slas_list: {
         parameters: {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
+                deployment_id?: string;
                 /** @description Number of results to return per page. */
                 page_size?: number;
+            };
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedSlaList"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_slas_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sla"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_slas_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sla"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_slas_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    orgs_workspaces_slas_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedSlaWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sla"];
+                };
+            };
+        };
+    };
+    orgs_workspaces_task_runs_list: {
+        parameters: {
+            query?: {
+                /** @description Only background task runs (`task.delay()`), or none. */
+                background?: boolean;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Only these flow runs' tasks. */
+                flow_run_id?: string[];
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                state_type?: ("CANCELLED" | "CANCELLING" | "COMPLETED" | "CRASHED" | "FAILED" | "PAUSED" | "PENDING" | "RUNNING" | "SCHEDULED")[];
             };
             header?: never;
             path: {
@@ -5576,12 +7239,7 @@ export interface operations {
     };
     orgs_workspaces_task_runs_states_list: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 id: string;
@@ -5597,19 +7255,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedTaskRunStateHistoryList"];
+                    "application/json": components["schemas"]["TaskRunStateHistory"][];
                 };
             };
         };
     };
     orgs_workspaces_task_runs_batch_create: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 org_slug: string;
@@ -5628,7 +7281,61 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedOrchestrationResultList"];
+                    "application/json": components["schemas"]["OrchestrationResult"][];
+                };
+            };
+        };
+    };
+    orgs_workspaces_task_workers_claim_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskWorkerClaimRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    orgs_workspaces_task_workers_heartbeat_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                ws_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskWorkerHeartbeatRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskWorkerHeartbeatResult"];
                 };
             };
         };

@@ -1,7 +1,7 @@
 import { apiGet } from './client';
 import type { components } from './schema';
 
-export type DeploymentMode = components['schemas']['ModeEnum'];
+export type DeploymentMode = components['schemas']['ServerInfoModeEnum'];
 export type InstanceInfo = components['schemas']['ServerInfo'];
 
 // `/readyz` is outside the REST API and its OpenAPI schema, so its shape is written here.

@@ -1,17 +1,21 @@
 import { Suspense } from 'react';
 import { NavLink, Outlet } from 'react-router';
+import { LiveProvider } from '../live/LiveProvider';
+import { LiveStatusBadge } from '../live/LiveStatusBadge';
 import { NAV_SECTIONS } from '../navigation';
 import { useLogout, useSessionUser } from '../session/session';
 import { WorkspaceSwitcher } from '../workspace/WorkspaceSwitcher';
-import { useWorkspaceLink } from '../workspace/workspace';
+import { useWorkspaceLink, useWorkspaceRef } from '../workspace/workspace';
 import { Spinner } from './Spinner';
 import { ThemeToggle } from './ThemeToggle';
 
 export function AppShell() {
   const link = useWorkspaceLink();
+  const ref = useWorkspaceRef();
   const user = useSessionUser();
   const signOut = useLogout();
   return (
+    <LiveProvider workspace={ref}>
     <div className="shell">
       <a className="skip-link" href="#main">
         Skip to content
@@ -56,6 +60,7 @@ export function AppShell() {
             Sign out
           </button>
           <ThemeToggle />
+          <LiveStatusBadge />
         </div>
       </aside>
       <main id="main" className="shell__main" tabIndex={-1}>
@@ -64,5 +69,6 @@ export function AppShell() {
         </Suspense>
       </main>
     </div>
+    </LiveProvider>
   );
 }

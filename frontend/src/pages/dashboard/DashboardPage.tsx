@@ -9,6 +9,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { Spinner } from '../../components/Spinner';
 import { StatePill } from '../../components/StatePill';
 import { formatDateTime, formatRelative } from '../../format/time';
+import { usePollWhileOffline } from '../../live/LiveProvider';
 import { useWorkspaceLink, useWorkspaceRef } from '../../workspace/workspace';
 
 const REFRESH_MS = 10_000;
@@ -16,16 +17,19 @@ const DAY_MS = 86_400_000;
 
 export default function DashboardPage() {
   const ref = useWorkspaceRef();
+  // State changes arrive on the live socket. The scheduler's bulk inserts and agents are not
+  // announced there, so counts, upcoming runs and agents keep polling.
+  const runsPoll = usePollWhileOffline(REFRESH_MS);
   const counts = useQuery({ queryKey: ['counts', ref], queryFn: () => fetchRunCounts(ref), refetchInterval: REFRESH_MS });
   const attention = useQuery({
     queryKey: ['dashboard', ref, 'attention'],
     queryFn: () => fetchRecentRuns(ref, { state_type: 'FAILED,CRASHED', page_size: 10 }),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: runsPoll,
   });
   const late = useQuery({
     queryKey: ['dashboard', ref, 'late'],
     queryFn: () => fetchRecentRuns(ref, { state_name: 'Late', page_size: 10 }),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: runsPoll,
   });
   const upcomingRuns = useQuery({
     queryKey: ['dashboard', ref, 'upcoming'],

@@ -68,14 +68,19 @@ export function RunForm({ deployment }: { deployment: Deployment }) {
 
 interface ParameterInputProps {
   field: ParameterField;
+  /** Typed into a password input (block secrets): never shown while typed. */
+  secret?: boolean;
+  hint?: string;
   value: string;
   error: string | undefined;
   onChange: (value: string) => void;
 }
 
-function ParameterInput({ field, value, error, onChange }: ParameterInputProps) {
+/** One labelled input for a schema field (also used by the blocks form). */
+export function ParameterInput({ field, value, error, onChange, secret = false, hint = '' }: ParameterInputProps) {
   const id = useId();
-  const describedBy = [field.description ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  const help = [field.description, hint].filter(Boolean).join(' ');
+  const describedBy = [help ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
   const common = {
     id,
     name: field.name,
@@ -113,7 +118,8 @@ function ParameterInput({ field, value, error, onChange }: ParameterInputProps) 
         <input
           {...common}
           className="field__input"
-          type={field.kind === 'string' ? 'text' : 'number'}
+          type={field.kind === 'string' ? (secret ? 'password' : 'text') : 'number'}
+          autoComplete={secret ? 'new-password' : undefined}
           step={field.kind === 'integer' ? 1 : 'any'}
           value={value}
           onChange={(e) => onChange(e.target.value)}
@@ -128,9 +134,9 @@ function ParameterInput({ field, value, error, onChange }: ParameterInputProps) 
         {field.kind === 'json' && <span className="muted"> (JSON)</span>}
       </label>
       {control}
-      {field.description && (
+      {help && (
         <p id={`${id}-hint`} className="field__hint">
-          {field.description}
+          {help}
         </p>
       )}
       {error && (

@@ -10,6 +10,7 @@ import {
   retryFlowRun,
 } from '../../api/runs';
 import { TERMINAL_STATE_TYPES } from '../../api/types';
+import { useLiveRun, usePollWhileOffline } from '../../live/LiveProvider';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -29,15 +30,18 @@ export default function FlowRunPage() {
   const ref = useWorkspaceRef();
   const link = useWorkspaceLink();
   const queryClient = useQueryClient();
+  const pollOffline = usePollWhileOffline(LIVE_POLL_MS);
 
   const run = useQuery({
     queryKey: ['flow-run', ref, runId],
     queryFn: () => fetchFlowRun(ref, runId),
     refetchInterval: (query) =>
-      query.state.data && TERMINAL_STATE_TYPES.has(query.state.data.state_type) ? false : LIVE_POLL_MS,
+      query.state.data && TERMINAL_STATE_TYPES.has(query.state.data.state_type) ? false : pollOffline,
   });
   const live = Boolean(run.data && !TERMINAL_STATE_TYPES.has(run.data.state_type));
-  const poll = live ? LIVE_POLL_MS : false;
+  // The live socket announces state changes and log lines; poll only while it is down.
+  const poll = live ? pollOffline : false;
+  useLiveRun(runId, live);
   const states = useQuery({
     queryKey: ['flow-run', ref, runId, 'states'],
     queryFn: () => fetchRunStates(ref, runId),

@@ -47,6 +47,9 @@ function shownMessages(): string[] {
     .map((item) => item.querySelector('.logs__message')?.textContent ?? '');
 }
 
+// Many keystrokes through user-event: slow on a busy CI machine, so more than vitest's 5 s.
+const TYPING_TIMEOUT_MS = 15_000;
+
 describe('run logs', () => {
   it('filters by minimum level and by search text through the API', async () => {
     const api = stubBackend();
@@ -69,7 +72,7 @@ describe('run logs', () => {
     await user.clear(screen.getByLabelText('Search logs'));
     await user.type(screen.getByLabelText('Search logs'), 'nothing like this');
     expect(await screen.findByText('No log lines match.')).toBeInTheDocument();
-  });
+  }, TYPING_TIMEOUT_MS);
 
   it('polls every 2 s while the run is live, and not once it has finished', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });

@@ -4,6 +4,7 @@ import { fetchLogs } from '../../api/runs';
 import { Card } from '../../components/Card';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Spinner } from '../../components/Spinner';
+import { useLive, usePollWhileOffline } from '../../live/LiveProvider';
 import { useWorkspaceRef } from '../../workspace/workspace';
 
 export const LOG_LEVELS: readonly { value: number; label: string }[] = [
@@ -25,7 +26,7 @@ export const LOG_POLL_MS = 2000;
 
 /**
  * A run's log lines, filtered on the server (minimum level, substring search). While the
- * run is live it polls every 2 s; a WebSocket will replace the polling later.
+ * run is live, new lines are announced on the live socket (polling every 2 s while it is down).
  */
 export function LogsPanel({ flowRunId, live }: { flowRunId: string; live: boolean }) {
   const ref = useWorkspaceRef();
@@ -34,16 +35,18 @@ export function LogsPanel({ flowRunId, live }: { flowRunId: string; live: boolea
   const q = useDeferredValue(search);
   const levelId = useId();
   const searchId = useId();
+  const pollOffline = usePollWhileOffline(LOG_POLL_MS);
+  const socketUp = useLive().status === 'open';
 
   const logs = useQuery({
     queryKey: ['logs', ref, flowRunId, level, q],
     queryFn: () => fetchLogs(ref, flowRunId, { level, q }),
-    refetchInterval: live ? LOG_POLL_MS : false,
+    refetchInterval: live ? pollOffline : false,
     placeholderData: (previous) => previous,
   });
 
   return (
-    <Card title="Logs" aside={live ? <span className="muted">live</span> : undefined}>
+    <Card title="Logs" aside={live ? <span className="muted">{socketUp ? 'live' : 'live (polling)'}</span> : undefined}>
       <div className="filters__row">
         <div className="field">
           <label htmlFor={levelId} className="field__label">

@@ -51,6 +51,9 @@ function rowNames(): string[] {
     .map((link) => link.textContent ?? '');
 }
 
+// Many keystrokes through user-event: slow on a busy CI machine, so more than vitest's 5 s.
+const TYPING_TIMEOUT_MS = 15_000;
+
 describe('flow runs list', () => {
   it('filters by state type, deployment and tag through the API', async () => {
     const api = stubBackend();
@@ -75,7 +78,7 @@ describe('flow runs list', () => {
 
     await user.click(screen.getByRole('button', { name: 'Remove tag filter daily' }));
     await waitFor(() => expect(api.requestsTo(`${WS}/flow-runs/`).at(-1)?.query.has('tag')).toBe(false));
-  });
+  }, TYPING_TIMEOUT_MS);
 
   it('cancels exactly the selected runs and reports refusals', async () => {
     const api = stubBackend();

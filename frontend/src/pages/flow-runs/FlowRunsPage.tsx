@@ -18,6 +18,7 @@ import { Pager } from '../../components/Pager';
 import { Spinner } from '../../components/Spinner';
 import { StatePill } from '../../components/StatePill';
 import { formatDateTime, formatRelative } from '../../format/time';
+import { usePollWhileOffline } from '../../live/LiveProvider';
 import { useWorkspaceLink, useWorkspaceRef } from '../../workspace/workspace';
 import { RunFilters } from './RunFilters';
 
@@ -38,11 +39,13 @@ export default function FlowRunsPage() {
   const [pageUrl, setPageUrl] = useState<string | undefined>(undefined);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [notice, setNotice] = useState('');
+  // Runs the scheduler inserts in bulk are not announced live: a slow poll picks them up.
+  const poll = usePollWhileOffline(5000) || 30_000;
 
   const runs = useQuery({
     queryKey: ['flow-runs', ref, filters, pageUrl],
     queryFn: () => fetchFlowRuns(ref, filters, pageUrl),
-    refetchInterval: 5000,
+    refetchInterval: poll,
   });
 
   const batch = useMutation({
