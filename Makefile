@@ -20,7 +20,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 TEST_ENV := DJANGO_SETTINGS_MODULE=controlplane.settings.test
 EMBEDDED_TEST_ENV := DJANGO_SETTINGS_MODULE=controlplane.settings.embedded TETHER_VAR_DIR=$(CURDIR)/var/test-embedded
 
-.PHONY: help up test bench setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke clean
+.PHONY: help up test bench race setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke clean
 
 help:
 	@echo "make up      run Tether (embedded: SQLite, in-process services) at http://$(HOST):$(PORT)"
@@ -73,7 +73,12 @@ migrations-check: $(PY_STAMP)
 	$(EMBEDDED_TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 pytest: setup services
+	@infra/dev/ensure-chromium.sh
 	$(TEST_ENV) $(BIN)/pytest tests --ignore=tests/embedded -n 2 --dist loadfile
+
+# Issue 6's full race (10 agents, 2,000 runs): ~6 min of an idle 2-core machine, so not in `make test`.
+race: setup services
+	TETHER_RACE_RUNS=2000 $(TEST_ENV) $(BIN)/pytest tests/e2e/test_dispatch_race.py -q
 
 smoke: setup
 	rm -rf var/test-embedded
@@ -82,7 +87,9 @@ smoke: setup
 test: setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke
 	@echo "make test: all checks passed"
 
+# wrk (Debian) generates the HTTP load, so the client does not take the server's cores.
 bench: setup services
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || echo "wrk not installed: HTTP load comes from httpx (slower figures)"
 	$(TEST_ENV) $(PY) -m tests.bench.run $(if $(ONLY),--only $(ONLY))
 
 clean:

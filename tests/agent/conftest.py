@@ -108,5 +108,6 @@ def tracked(control_plane: ControlPlane, monkeypatch: pytest.MonkeyPatch, tmp_pa
 def untracked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("TETHER_API_URL", raising=False)
     monkeypatch.delenv("TETHER_API_KEY", raising=False)
+    monkeypatch.setenv("TETHER_HOME", str(tmp_path / "home"))  # no login profile of this machine's user
     monkeypatch.setenv("TETHER_RESULTS_DIR", str(tmp_path / "results"))
     return tmp_path

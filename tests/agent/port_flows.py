@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
-from tether import flow, get_run_logger, task
+from tether_dask import DaskTaskRunner
+
+from tether import flow, get_run_logger, pause_flow_run, task
 from tether.cache_policies import INPUTS
+from tether.context import get_run_context
+from tether.deployments import run_deployment
+from tether.events import emit_event
 from tether.futures import as_completed, wait
+from tether.input import RunInput
 from tether.tasks import exponential_backoff, task_input_hash
+from tether.transactions import transaction
 from tether.utilities.annotations import unmapped
 
 CALLS: dict[str, int] = {}
@@ -239,3 +248,163 @@ def chatty(lines: int = 3) -> None:
 @task
 def shout() -> None:
     get_run_logger().warning("from a task")
+
+
+# --- pause and resume with typed input ---
+
+
+class Approval(RunInput):
+    approved: bool
+    reviewer: str
+    comment: str = ""
+
+
+@dataclass
+class Quantity:
+    count: int
+    unit: str = "items"
+
+
+@task
+def prepare_report() -> str:
+    return "report-v1"
+
+
+@task
+def publish(report: str, reviewer: str) -> str:
+    return f"{report} approved by {reviewer}"
+
+
+@flow
+def approval_flow() -> str:
+    report = prepare_report()
+    approval = pause_flow_run(wait_for_input=Approval, timeout=120, poll_interval=0.2)
+    if not approval.approved:
+        return f"rejected: {approval.comment}"
+    return publish(report, approval.reviewer)
+
+
+@flow
+def quantity_flow() -> int:
+    first = pause_flow_run(wait_for_input=Quantity, timeout=120, poll_interval=0.2)
+    pause_flow_run(timeout=120, poll_interval=0.2)  # a plain approval, no input
+    return first.count * 2
+
+
+@flow
+def unattended_pause() -> str:
+    pause_flow_run(timeout=0.5, poll_interval=0.1)
+    return "nobody answered, yet here we are"
+
+
+# --- transactions with rollback ---
+
+LEDGER: list[str] = []
+
+
+@task
+def write_file(path: str, contents: str) -> str:
+    Path(path).write_text(contents)
+    return path
+
+
+@write_file.on_rollback
+def delete_file(transaction):
+    Path(transaction.get("path")).unlink()
+    HOOKS.append("rollback:delete_file")
+
+
+@write_file.on_commit
+def announce_file(transaction):
+    HOOKS.append("commit:announce_file")
+
+
+@task
+def append_ledger(entry: str) -> None:
+    LEDGER.append(entry)
+
+
+@append_ledger.on_rollback
+def pop_ledger(transaction):
+    LEDGER.pop()
+    HOOKS.append("rollback:pop_ledger")
+
+
+@task
+def quality_test(path: str, min_lines: int) -> None:
+    if len(Path(path).read_text().splitlines()) < min_lines:
+        raise ValueError("Not enough data!")
+
+
+@flow
+def transactional_pipeline(path: str, contents: str, min_lines: int = 2) -> str:
+    with transaction() as txn:
+        txn.set("path", path)
+        write_file(path, contents)
+        append_ledger(path)
+        quality_test(path, min_lines)
+    return "committed"
+
+
+# --- run_deployment and emit_event ---
+
+
+@flow
+def orchestrator(region: str = "eu") -> str:
+    emit_event(
+        event="acme.report.requested",
+        resource={"tether.resource.id": f"acme.region.{region}"},
+        payload={"region": region},
+    )
+    run = run_deployment(
+        "report-worker/regional",
+        parameters={"region": region},
+        timeout=0,
+        idempotency_key=f"report-{region}",
+    )
+    return run.id
+
+
+# --- Dask task runner ---
+
+
+@task(retries=1)
+def dask_square(x: int) -> int:
+    get_run_logger().info("squaring %d", x)
+    if x == 5 and get_run_context().task_run.run_count == 1:  # type: ignore[union-attr]
+        raise ConnectionError("worker hiccup")
+    return x * x
+
+
+@task
+def dask_total(squares: list[int]) -> int:
+    get_run_logger().info("adding %d squares", len(squares))
+    return sum(squares)
+
+
+@flow(task_runner=DaskTaskRunner())
+def dask_map(n: int = 20) -> int:
+    squares = dask_square.map(range(n))
+    total: int = dask_total.submit(squares).result()
+    return total
+
+
+# --- results and cache records in fsspec storage ---
+
+
+@task(cache_key_fn=task_input_hash, persist_result=True)
+def fetch_rates(day: str) -> dict[str, float]:
+    _count("fetch_rates")
+    return {"EUR": 1.0, "USD": 1.08, "day": float(day[-2:])}
+
+
+@task(persist_result=True, result_storage_key="report-{day}")
+def render_report(day: str, rates: dict[str, float]) -> str:
+    _count("render_report")
+    return f"{day}: USD {rates['USD']}"
+
+
+@flow(persist_result=True)
+def stored_report(day: str = "2026-01-02") -> str:
+    rates = fetch_rates(day)
+    return render_report(day, rates)

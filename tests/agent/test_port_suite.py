@@ -7,13 +7,16 @@ their history, links between runs, and logs.
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.agent import port_flows as pf
 from tests.agent.conftest import ControlPlane
-from tether.exceptions import FlowRunTimeoutError, UpstreamTaskError
+from tether.exceptions import FlowPauseTimeout, FlowRunTimeoutError, UpstreamTaskError
 
 pytestmark = pytest.mark.e2e
 
@@ -190,3 +193,211 @@ def test_logs_and_prints_reach_the_server(tracked: ControlPlane) -> None:
     (shout,) = tracked.task_runs(run["id"])
     assert task_line["task_run_id"] == shout["id"]
     assert task_line["level"] == 30
+
+
+def _in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_for_pause(tracked: ControlPlane, flow_name: str, *, pauses: int = 1, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = tracked.flow_runs(flow_name)
+        if runs and runs[0]["state_type"] == "PAUSED" and tracked.states(runs[0]["id"]).count("Paused") == pauses:
+            return runs[0]
+        time.sleep(0.1)
+    raise AssertionError(f"{flow_name} did not pause")
+
+
+def _resume(tracked: ControlPlane, run_id: str, body: dict[str, Any]) -> Any:
+    return tracked.http.post(f"flow-runs/{run_id}/resume/", json=body)
+
+
+def test_pause_and_resume_with_typed_input(tracked: ControlPlane) -> None:
+    thread, outcome = _in_thread(pf.approval_flow)
+    run = _wait_for_pause(tracked, "approval-flow")
+    details = run["state"]["details"]
+    assert details["pause_key"] == "pause-1"
+    assert details["run_input_schema"]["required"] == ["approved", "reviewer"]
+    # The task before the pause is on the server while the run waits.
+    (prepare,) = tracked.task_runs(run["id"])
+    assert prepare["state_type"] == "COMPLETED"
+
+    wrong = _resume(tracked, run["id"], {"input": {"approved": "maybe"}})
+    assert wrong.status_code == 422
+    assert set(wrong.json()["error"]["details"]["paths"]) == {"approved", "reviewer"}
+    assert tracked.get(f"flow-runs/{run['id']}/")["state_type"] == "PAUSED"
+    ok = _resume(tracked, run["id"], {"input": {"approved": True, "reviewer": "alice"}})
+    assert ok.status_code == 200, ok.text
+    thread.join(60)
+    assert outcome == {"value": "report-v1 approved by alice"}
+
+    run = tracked.get(f"flow-runs/{run['id']}/")
+    assert (run["state_type"], run["run_count"]) == ("COMPLETED", 1)
+    assert tracked.states(run["id"]) == ["Running", "Paused", "Running", "Completed"]
+    tasks = {t["name"].split("-")[0]: t for t in tracked.task_runs(run["id"])}
+    assert {name: t["state_type"] for name, t in tasks.items()} == {
+        "prepare_report": "COMPLETED",
+        "publish": "COMPLETED",
+    }
+
+
+def test_pause_with_a_dataclass_input_then_an_approval(tracked: ControlPlane) -> None:
+    thread, outcome = _in_thread(pf.quantity_flow)
+    run = _wait_for_pause(tracked, "quantity-flow")
+    assert run["state"]["details"]["run_input_schema"]["properties"]["count"]["type"] == "integer"
+    assert _resume(tracked, run["id"], {"input": {"count": "three"}}).status_code == 422
+    assert _resume(tracked, run["id"], {"input": {"count": 21}}).status_code == 200
+    run = _wait_for_pause(tracked, "quantity-flow", pauses=2)
+    assert run["state"]["details"]["pause_key"] == "pause-2"
+    assert "run_input_schema" not in run["state"]["details"]
+    assert _resume(tracked, run["id"], {}).status_code == 200
+    thread.join(60)
+    assert outcome == {"value": 42}
+    assert tracked.states(run["id"]) == ["Running", "Paused", "Running", "Paused", "Running", "Completed"]
+    inputs = tracked.get(f"flow-runs/{run['id']}/input/")["results"]
+    assert sorted((i["key"], i["value"]) for i in inputs) == [("pause-1", {"count": 21}), ("pause-2", {})]
+
+
+def test_a_pause_that_times_out_fails_the_run(tracked: ControlPlane) -> None:
+    with pytest.raises(FlowPauseTimeout):
+        pf.unattended_pause()
+    run = tracked.latest_run("unattended-pause")
+    assert run["state_type"] == "FAILED"
+    assert tracked.states(run["id"]) == ["Running", "Paused", "Failed"]
+    assert "FlowPauseTimeout" in run["state"]["message"]
+    assert _resume(tracked, run["id"], {}).status_code == 409
+
+
+def test_transaction_commits_or_rolls_back_in_reverse_order(tracked: ControlPlane, tmp_path: Path) -> None:
+    pf.LEDGER.clear()
+    good = tmp_path / "good.txt"
+    assert pf.transactional_pipeline(str(good), "one\ntwo\n") == "committed"
+    assert good.exists()
+    assert [str(good)] == pf.LEDGER
+    assert pf.HOOKS == ["commit:announce_file"]
+
+    pf.HOOKS.clear()
+    pf.LEDGER.clear()
+    bad = tmp_path / "bad.txt"
+    with pytest.raises(ValueError, match="Not enough data"):
+        pf.transactional_pipeline(str(bad), "one\n")
+    assert not bad.exists()
+    assert pf.LEDGER == []
+    assert pf.HOOKS == ["rollback:pop_ledger", "rollback:delete_file"]
+
+    run = tracked.latest_run("transactional-pipeline")
+    assert run["state_type"] == "FAILED"
+    tasks = {t["name"].split("-")[0]: t for t in tracked.task_runs(run["id"])}
+    assert {name: t["state_type"] for name, t in tasks.items()} == {
+        "write_file": "COMPLETED",
+        "append_ledger": "COMPLETED",
+        "quality_test": "FAILED",
+    }
+    hook_lines = [line for line in tracked.logs(run["id"]) if "rollback hook" in line["message"]]
+    assert [(line["message"], line["task_run_id"]) for line in hook_lines] == [
+        ("Running rollback hook 'pop_ledger'", tasks["append_ledger"]["id"]),
+        ("Running rollback hook 'delete_file'", tasks["write_file"]["id"]),
+    ]
+
+
+def test_run_deployment_as_a_linked_subflow_and_emit_event(tracked: ControlPlane) -> None:
+    pool = tracked.http.post("work-pools/", json={"name": "port-pool", "type": "process"})
+    assert pool.status_code in (201, 400, 409), pool.text
+    body = {
+        "flow_name": "report-worker",
+        "name": "regional",
+        "entrypoint": "flows/report.py:report_worker",
+        "work_pool_name": "port-pool",
+    }
+    assert tracked.http.post("deployments/", json=body).status_code in (200, 201)
+
+    child_id = pf.orchestrator("eu")
+    assert pf.orchestrator("eu") == child_id  # the same idempotency key: one run
+
+    second_parent, parent = tracked.flow_runs("orchestrator")[:2]
+    child = tracked.get(f"flow-runs/{child_id}/")
+    assert child["deployment_name"] == "regional"
+    assert child["parameters"] == {"region": "eu"}
+    assert child["state_type"] == "SCHEDULED"  # timeout=0: created, not waited for
+    (link,) = tracked.task_runs(parent["id"])
+    assert child["parent_task_run_id"] == link["id"]
+    assert (link["task_key"], link["state_type"]) == ("run_deployment:report-worker/regional", "COMPLETED")
+    assert second_parent["state_type"] == "COMPLETED"
+    (second_link,) = tracked.task_runs(second_parent["id"])
+    assert second_link["state_type"] == "COMPLETED"
+
+    events = tracked.get("events/", event="acme.report.requested")["results"]
+    assert len(events) == 2
+    assert {e["payload"]["region"] for e in events} == {"eu"}
+    related = {r["tether.resource.id"] for r in events[-1]["related"]}
+    assert f"tether.flow-run.{parent['id']}" in related
+
+
+def _assert_dask_run_recorded(tracked: ControlPlane, run_id: str, n: int) -> None:
+    run = tracked.get(f"flow-runs/{run_id}/")
+    assert run["state_type"] == "COMPLETED"
+    tasks = tracked.task_runs(run_id)
+    squares = by_name(tasks, "dask_square")
+    assert sorted(t["name"] for t in squares) == sorted(f"dask_square-{i}" for i in range(n))
+    assert {t["state_type"] for t in squares} == {"COMPLETED"}
+    # The retry happened on a worker; its whole history came back with the result.
+    (retried,) = [t for t in squares if t["run_count"] == 2]
+    assert retried["name"] == "dask_square-5"
+    assert tracked.task_states(retried["id"]) == ["Running", "AwaitingRetry", "Retrying", "Completed"]
+    assert tracked.task_states(squares[0]["id"]) == ["Running", "Completed"]
+    (total,) = by_name(tasks, "dask_total")
+    assert total["state_type"] == "COMPLETED"
+    assert {i["id"] for i in total["task_inputs"]["squares"]} == {t["id"] for t in squares}
+    # Log lines from the workers are numbered into the run's own sequence: one source, no gaps.
+    lines = tracked.logs(run_id)
+    by_task = {t["id"]: t["name"] for t in tasks}
+    squaring = sorted(by_task[line["task_run_id"]] for line in lines if line["message"].startswith("squaring "))
+    assert squaring == sorted([f"dask_square-{i}" for i in range(n)] + ["dask_square-5"])
+    assert len({line["source"] for line in lines}) == 1
+    assert sorted(line["seq"] for line in lines) == list(range(len(lines)))
+
+
+def test_dask_task_runner_in_process_cluster(tracked: ControlPlane) -> None:
+    assert pf.dask_map(20) == sum(i * i for i in range(20))
+    _assert_dask_run_recorded(tracked, tracked.latest_run("dask-map")["id"], 20)
+
+
+def test_dask_task_runner_with_worker_processes(tracked: ControlPlane) -> None:
+    from tether_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 2})
+    assert pf.dask_map.with_options(task_runner=runner)(8) == sum(i * i for i in range(8))
+    _assert_dask_run_recorded(tracked, tracked.latest_run("dask-map")["id"], 8)
+
+
+def test_results_and_cache_records_in_fsspec_storage(tracked: ControlPlane, tmp_path: Path) -> None:
+    store = tmp_path / "fsspec-store"
+    stored_report = pf.stored_report.with_options(result_storage=f"file://{store}")
+    assert stored_report("2026-01-02") == "2026-01-02: USD 1.08"
+    assert stored_report("2026-01-02") == "2026-01-02: USD 1.08"
+    assert pf.CALLS == {"fetch_rates": 1, "render_report": 2}  # the second run's fetch was a cache hit
+
+    second, first = tracked.flow_runs("stored-report")[:2]
+    first_fetch, first_render = (by_name(tracked.task_runs(first["id"]), n)[0] for n in ("fetch_rates", "render"))
+    second_fetch = by_name(tracked.task_runs(second["id"]), "fetch_rates")[0]
+    assert (first_fetch["state_name"], second_fetch["state_name"]) == ("Completed", "Cached")
+    assert second_fetch["cache_key"] == first_fetch["cache_key"]
+    # Only keys reach the server; the values are in the fsspec store (and nowhere else).
+    (completed,) = [s for s in tracked.get(f"task-runs/{first_fetch['id']}/states/") if s["name"] == "Completed"]
+    assert completed["details"] == {"result_key": first_fetch["cache_key"]}
+    (rendered,) = [s for s in tracked.get(f"task-runs/{first_render['id']}/states/") if s["name"] == "Completed"]
+    assert rendered["details"] == {"result_key": "report-2026-01-02"}
+    assert sorted(p.name for p in store.iterdir()) == sorted([first_fetch["cache_key"], "report-2026-01-02"])
+    assert "USD 1.08" not in str(tracked.get(f"flow-runs/{first['id']}/"))
+    assert not (tmp_path / "results").exists()  # TETHER_RESULTS_DIR, the default store, was not used

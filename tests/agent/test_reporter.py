@@ -227,3 +227,54 @@ def test_api_errors_name_the_status_without_leaking_the_key() -> None:
         client_for(stub).get("flow-runs/")
     assert caught.value.status_code == 403
     assert "tether_sa_test" not in str(caught.value)
+
+
+def _lost_answer_stub(*, landed: bool) -> Stub:
+    """The first task-run batch reaches the server (if `landed`) but its answer is lost."""
+    booked: dict[str, str] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/task-runs/batch/"):
+            entries = json.loads(request.content)["task_runs"]
+            first_time = not any(r.url.path.endswith("/task-runs/batch/") for r in stub.requests[:-1])
+            if landed or not first_time:
+                for entry in entries:
+                    booked[entry["id"]] = entry["state"]["timestamp"]
+            if first_time:
+                raise httpx.ReadError("connection reset by peer")
+            return httpx.Response(200, json=[])
+        if "/task-runs/" in path:
+            task_run_id = path.rstrip("/").rsplit("/", 1)[1]
+            if task_run_id not in booked:
+                return httpx.Response(404, json={"error": {"code": "not_found", "message": "Task run not found."}})
+            return httpx.Response(200, json={"id": task_run_id, "state_timestamp": booked[task_run_id]})
+        return ok(request)
+
+    stub = Stub(handler)
+    return stub
+
+
+def timed_entry(i: int, state: str = "RUNNING") -> dict[str, Any]:
+    return {**task_entry(i), "state": {"type": state, "timestamp": f"2026-01-02T03:04:{i:02d}.000001+00:00"}}
+
+
+def test_a_batch_whose_answer_was_lost_is_not_sent_again_if_it_landed() -> None:
+    stub = _lost_answer_stub(landed=True)
+    reporter = Reporter(client_for(stub))
+    for i in range(3):
+        reporter.report_task_run(timed_entry(i))
+    reporter.flush(5)
+    assert len(stub.bodies("/task-runs/batch/")) == 1  # checked, found, not re-sent
+    assert any(r.method == "GET" for r in stub.requests)
+
+
+def test_a_batch_whose_answer_was_lost_is_sent_again_if_it_did_not_land() -> None:
+    stub = _lost_answer_stub(landed=False)
+    reporter = Reporter(client_for(stub))
+    for i in range(3):
+        reporter.report_task_run(timed_entry(i))
+    reporter.flush(5)
+    batches = stub.bodies("/task-runs/batch/")
+    assert len(batches) == 2
+    assert batches[0] == batches[1]

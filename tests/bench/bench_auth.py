@@ -6,7 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from tests.bench.harness import fresh_database, manage, measure_gets
+from tests.bench.harness import fresh_database, manage, measure_gets, server_workers
 from tests.support.processes import free_port, running, uvicorn_args
 
 REQUESTS = 3000
@@ -47,7 +47,9 @@ def run() -> None:
     port = free_port()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running(uvicorn_args(port), env=env, log_path=Path(tmp) / "server.log", port=port) as server,
+        running(
+            uvicorn_args(port, workers=server_workers()), env=env, log_path=Path(tmp) / "server.log", port=port
+        ) as server,
     ):
         url = server.url + URL_PATH
         for name, headers in (

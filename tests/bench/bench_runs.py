@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.bench.harness import fresh_database, manage, measure, percentile, report
+from tests.bench.harness import fresh_database, manage, measure_http, percentile, report, server_workers
 from tests.support.processes import free_port, running, uvicorn_args
 
 CREATES = 3000
@@ -70,17 +70,15 @@ def run() -> None:
     port = free_port()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running(uvicorn_args(port), env=env, log_path=Path(tmp) / "server.log", port=port) as server,
+        running(
+            uvicorn_args(port, workers=server_workers()), env=env, log_path=Path(tmp) / "server.log", port=port
+        ) as server,
     ):
         runs_url = f"{server.url}/api/v1/orgs/acme/workspaces/prod/flow-runs/"
         body = {"deployment_id": deployment, "parameters": {"n": 2}}
-        measure(
-            "runs",
-            "create",
-            lambda client: client.post(runs_url, json=body),
-            headers=headers,
-            requests=CREATES,
-            suffix="_c16",
+        print(f"# server: uvicorn --workers {server_workers()} (production settings, pooled connections)", flush=True)
+        measure_http(
+            "runs", "create", runs_url, method="POST", body=body, headers=headers, requests=CREATES, suffix="_c16"
         )
 
         manage("shell", "-c", FILL.format(deployment=deployment, count=LISTED_RUNS), env=env)

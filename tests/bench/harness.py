@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 
@@ -58,6 +62,9 @@ def production_env(database_url: str) -> dict[str, str]:
         "TETHER_PUBLIC_URL": "http://127.0.0.1",
         "TETHER_SSL_REDIRECT": "false",
         "TETHER_LOG_LEVEL": "WARNING",
+        # The benches measure the server's capacity, not the limiter's refusals (which still run).
+        "TETHER_RATE_LIMIT_PER_CREDENTIAL": "100000",
+        "TETHER_RATE_LIMIT_PER_ORGANIZATION": "100000",
         # A fixed key for benchmarks only; real deployments generate theirs (`manage.py generate_master_key`).
         "TETHER_MASTER_KEYS": "bench:YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI",
     }
@@ -126,7 +133,86 @@ def measure(
     report(group, f"{name}_p99_ms{suffix}", percentile(latencies, 0.99) * 1000, "ms")
 
 
+def server_workers() -> int:
+    """Web worker processes for the benchmarked server: one per core, as production runs it."""
+    return int(os.environ.get("TETHER_BENCH_WORKERS", os.cpu_count() or 1))
+
+
+WRK_SECONDS = 8
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk_script(method: str, body: object | None, headers: dict[str, str]) -> str:
+    lines = [f"wrk.method = {json.dumps(method)}"]
+    if body is not None:
+        lines.append(f"wrk.body = {json.dumps(json.dumps(body))}")
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+    lines.extend(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}" for name, value in headers.items())
+    lines.append('response = function(status) if status >= 400 then error("HTTP " .. status) end end')
+    return "\n".join(lines) + "\n"
+
+
+def _wrk_round(url: str, script: str, *, seconds: int, concurrency: int) -> tuple[float, float, float]:
+    """One wrk run: (requests per second, p50 ms, p99 ms). Any error response aborts the run."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", lua.name, url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw failed requests:\n{out}")
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE).groups()  # type: ignore[union-attr]
+        return float(value) * _WRK_UNITS[unit]
+
+    rate = float(re.search(r"^Requests/sec:\s+([\d.]+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    return rate, latency("50%"), latency("99%")
+
+
+def measure_http(
+    group: str,
+    name: str,
+    url: str,
+    *,
+    method: str = "GET",
+    body: object | None = None,
+    headers: dict[str, str] | None = None,
+    requests: int,
+    concurrency: int = 16,
+    suffix: str = "",
+) -> None:
+    """Throughput and latency of one request at `concurrency` clients.
+
+    With wrk installed (`make bench` installs it) the load comes from wrk: a C client that
+    leaves the two cores to the server and PostgreSQL. Without it, from httpx in this process,
+    which takes a good share of a core itself and so understates the server.
+    """
+    headers = headers or {}
+    if shutil.which("wrk") is None:
+        print("# wrk not found: load from httpx in-process (slower figures)", flush=True)
+        payload = body
+
+        def send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+            return client.request(method, url, json=payload) if payload is not None else client.request(method, url)
+
+        measure(group, name, send, headers=headers, requests=requests, concurrency=concurrency, suffix=suffix)
+        return
+    script = _wrk_script(method, body, headers)
+    _wrk_round(url, script, seconds=2, concurrency=concurrency)  # warm-up
+    rounds = [_wrk_round(url, script, seconds=WRK_SECONDS, concurrency=concurrency) for _ in range(ROUNDS)]
+    rate, p50, p99 = sorted(rounds)[len(rounds) // 2]
+    print(f"# load: wrk -t1 -c{concurrency}, {ROUNDS} rounds of {WRK_SECONDS}s, median round", flush=True)
+    report(group, f"{name}_rps{suffix}", rate, "req/s")
+    report(group, f"{name}_p50_ms{suffix}", p50, "ms")
+    report(group, f"{name}_p99_ms{suffix}", p99, "ms")
+
+
 def measure_gets(
     group: str, name: str, url: str, *, headers: dict[str, str] | None = None, requests: int, concurrency: int = 16
 ) -> None:
-    measure(group, name, lambda client: client.get(url), headers=headers, requests=requests, concurrency=concurrency)
+    measure_http(group, name, url, headers=headers, requests=requests, concurrency=concurrency)

@@ -129,10 +129,9 @@ def fresh_database(url: str, **settings: str) -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def control_plane(tmp: Path, database_url: str = AGENT_DATABASE_URL, **settings: str) -> Iterator[Server]:
-    env = fresh_database(database_url, **settings)
-    keys = json.loads(
+def bootstrap(env: dict[str, str]) -> dict[str, str]:
+    """The acme/prod workspace and its keys (`manage.py bootstrap --json`) in the database of `env`."""
+    keys: dict[str, str] = json.loads(
         manage(
             "bootstrap",
             *("--org", "acme", "--workspace", "prod", "--email", "agent@acme.test", "--password", "agent-pass-0123"),
@@ -140,13 +139,36 @@ def control_plane(tmp: Path, database_url: str = AGENT_DATABASE_URL, **settings:
             env=env,
         )
     )
+    return keys
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], keys: dict[str, str], log_path: Path, *, workers: int = 1) -> Iterator[Server]:
+    """One web process (uvicorn) on the database and Redis of `env`, until the block ends."""
     port = free_port()
-    log_path = tmp / "server.log"
-    with running(uvicorn_args(port), env=env, log_path=log_path, port=port) as server:
+    with running(uvicorn_args(port, workers=workers), env=env, log_path=log_path, port=port) as server:
         api_url = f"{server.url}/api/v1/orgs/acme/workspaces/prod"
         headers = {"Authorization": f"Bearer {keys['api_key']}"}
         with httpx.Client(base_url=api_url + "/", headers=headers, timeout=30) as http:
             yield Server(server.url, api_url, keys["api_key"], keys["agent_key"], env, log_path, http)
+
+
+@contextlib.contextmanager
+def control_plane(tmp: Path, database_url: str = AGENT_DATABASE_URL, **settings: str) -> Iterator[Server]:
+    env = fresh_database(database_url, **settings)
+    with serving(env, bootstrap(env), tmp / "server.log") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def control_plane_replicas(
+    tmp: Path, database_url: str, settings: dict[str, str], *, count: int = 2
+) -> Iterator[list[Server]]:
+    """`count` independent web processes sharing one database and one Redis (channel layer, broker)."""
+    env = fresh_database(database_url, **settings)
+    keys = bootstrap(env)
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(serving(env, keys, tmp / f"replica-{n}.log")) for n in range(count)]
 
 
 @dataclass

@@ -15,10 +15,12 @@ from django.utils import timezone
 from controlplane.apikeys.models import ApiKey
 from controlplane.apikeys.services import api_key_create
 from controlplane.audit.models import AuditEntry
+from controlplane.automations.models import Automation, DeploymentSla, Firing
 from controlplane.blocks.models import BlockDocument, BlockType
 from controlplane.blocks.services import block_document_create, block_type_create
 from controlplane.concurrency.models import ConcurrencyLease, ConcurrencyLimit
 from controlplane.core.tenancy import tenant_scope
+from controlplane.events.models import InboundWebhook
 from controlplane.flows.models import Deployment, DeploymentSchedule, Flow, Variable
 from controlplane.orgs.models import Invitation, OrgMembership, ServiceAccount, WorkspaceMembership
 from controlplane.orgs.services.invitations import invitation_create
@@ -51,8 +53,9 @@ def _flow_run(world: World) -> FlowRun:
 
 
 def _task_run(world: World) -> TaskRun:
+    # A background one: it answers on both task-runs/{pk} and background-tasks/{pk}.
     task, _ = TaskRun.dangerously_unscoped.get_or_create(
-        workspace=world.prod, flow_run=_flow_run(world), name="matrix-task", defaults={"task_key": "matrix"}
+        workspace=world.prod, name="matrix-task", defaults={"task_key": "matrix", "background": True}
     )
     return task
 
@@ -160,7 +163,46 @@ def _block_document(world: World) -> BlockDocument:
         )
 
 
+def _automation(world: World) -> Automation:
+    automation, _ = Automation.dangerously_unscoped.get_or_create(
+        workspace=world.prod,
+        name="matrix",
+        defaults={"trigger": {"type": "event", "expect": ["matrix.*"]}, "actions": []},
+    )
+    return automation
+
+
+def _firing(world: World) -> Firing:
+    firing, _ = Firing.dangerously_unscoped.get_or_create(
+        workspace=world.prod, automation=_automation(world), key="matrix"
+    )
+    return firing
+
+
+def _sla(world: World) -> DeploymentSla:
+    sla, _ = DeploymentSla.dangerously_unscoped.get_or_create(
+        workspace=world.prod,
+        deployment=_deployment(world),
+        name="matrix",
+        defaults={"kind": "complete_within", "seconds": 60},
+    )
+    return sla
+
+
+def _inbound_webhook(world: World) -> InboundWebhook:
+    webhook, _ = InboundWebhook.dangerously_unscoped.get_or_create(
+        workspace=world.prod,
+        name="matrix",
+        defaults={"slug": "matrix-hook", "secret_hash": "-", "template": {"event": "matrix"}},
+    )
+    return webhook
+
+
 FACTORIES: dict[type[models.Model], Callable[[World], models.Model]] = {
+    Automation: _automation,
+    Firing: _firing,
+    DeploymentSla: _sla,
+    InboundWebhook: _inbound_webhook,
     ConcurrencyLimit: _concurrency_limit,
     ConcurrencyLease: _concurrency_lease,
     OrgMembership: lambda w: OrgMembership.dangerously_unscoped.get(organization=w.acme, user=w.bob),

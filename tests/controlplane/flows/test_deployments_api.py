@@ -14,6 +14,7 @@ from controlplane.flows.parameters import PARAMETERS_MAX_BYTES
 from controlplane.orgs.models import Workspace
 from controlplane.workpools.models import WorkPool
 from controlplane.workpools.services import work_pool_create, work_queue_create
+from tests.controlplane.blocks.support import make_block
 from tests.support.clients import session
 from tests.support.tenants import World, actor_for
 
@@ -200,6 +201,9 @@ def test_a_bad_source_is_a_clear_400(world: World, source: Any) -> None:
     ],
 )
 def test_good_sources_are_stored_as_given(world: World, source: dict[str, Any]) -> None:
+    # The credentials blocks a source names must exist (tests/controlplane/blocks/test_deployment_references.py).
+    make_block(world, "git-credentials", "github", {"token": "t"})
+    make_block(world, "s3-credentials", "s3-creds", {"access_key_id": "a", "secret_access_key": "s"})
     response = session(world.alice).post(DEPLOYMENTS, _body(source=source), format="json")
     assert response.status_code == 201, response.content
     assert Deployment.dangerously_unscoped.get().source == source

@@ -21,12 +21,17 @@ from tests.support.tenants import World
 
 EXPECTED = {
     "lease-reaper",
+    "background-lease-reaper",
     "due-run-waker",
     "scheduler",
     "late-runs",
     "concurrency-lease-cleanup",
     "cancellation-cleanup",
     "retention",
+    "paused-runs-expiry",
+    "automation-events",
+    "automation-deadlines",
+    "automation-actions",
 }
 
 
