@@ -150,6 +150,52 @@ STANDARD_TYPES: list[StandardType] = [
             ["config"],
         ),
     },
+    {
+        "slug": "aws-credentials",
+        "name": "AWS credentials",
+        "description": "An access key for AWS APIs (ECS work pools, CloudWatch logs); optional endpoint for emulators.",
+        "icon": "aws",
+        "version": "1",
+        "schema": _schema(
+            {
+                "aws_access_key_id": {"type": "string", "title": "Access key id"},
+                "aws_secret_access_key": _secret("Secret access key"),
+                "aws_session_token": _secret("Session token"),
+                "region_name": {"type": "string", "title": "Region"},
+                "endpoint_url": {"type": "string", "title": "Endpoint URL", "format": "uri"},
+            },
+            ["aws_access_key_id", "aws_secret_access_key"],
+        ),
+    },
+    {
+        "slug": "gcp-credentials",
+        "name": "GCP service account",
+        "description": "A Google Cloud service-account key (the JSON file's content), for Cloud Run work pools.",
+        "icon": "gcp",
+        "version": "1",
+        "schema": _schema(
+            {
+                "service_account_info": _secret("Service account key (JSON)"),
+                "project": {"type": "string", "title": "Project (defaults to the key's project_id)"},
+            },
+            ["service_account_info"],
+        ),
+    },
+    {
+        "slug": "azure-credentials",
+        "name": "Azure service principal",
+        "description": "A Microsoft Entra service principal, for Azure Container Instances work pools.",
+        "icon": "azure",
+        "version": "1",
+        "schema": _schema(
+            {
+                "tenant_id": {"type": "string", "title": "Tenant id"},
+                "client_id": {"type": "string", "title": "Client id"},
+                "client_secret": _secret("Client secret"),
+            },
+            ["tenant_id", "client_id", "client_secret"],
+        ),
+    },
 ]
 
 STANDARD_SLUGS = frozenset(entry["slug"] for entry in STANDARD_TYPES)

@@ -16,7 +16,9 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from controlplane.core.errors import ValidationFailed
 from controlplane.flows.parameters import MAX_REPORTED_ERRORS, serialized_size
+from controlplane.workpools.customizations import check_customizations
 from controlplane.workpools.models import WorkPool, WorkPoolType
+from controlplane.workpools.serverless_variables import ACI_VARIABLES, CLOUD_RUN_VARIABLES, ECS_VARIABLES
 
 JOB_VARIABLES_MAX_BYTES = 64 * 1024
 
@@ -101,6 +103,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     WorkPoolType.PROCESS: PROCESS_VARIABLES,
     WorkPoolType.DOCKER: DOCKER_VARIABLES,
     WorkPoolType.KUBERNETES: KUBERNETES_VARIABLES,
+    WorkPoolType.ECS: ECS_VARIABLES,
+    WorkPoolType.CLOUD_RUN: CLOUD_RUN_VARIABLES,
+    WorkPoolType.ACI: ACI_VARIABLES,
 }
 
 
@@ -150,6 +155,7 @@ def check_job_variables(pool: WorkPool | None, values: Any) -> None:
             f"job_variables are limited to {JOB_VARIABLES_MAX_BYTES} bytes of JSON; these are {size} bytes.",
             details={"limit_bytes": JOB_VARIABLES_MAX_BYTES, "size_bytes": size},
         )
+    check_customizations(values.get("customizations"))
     if pool is None:
         return
     schema = variables_schema(pool)

@@ -13,6 +13,9 @@ class WorkPoolType(models.TextChoices):
     PROCESS = "process"
     DOCKER = "docker"
     KUBERNETES = "kubernetes"
+    ECS = "ecs"
+    CLOUD_RUN = "cloud-run"
+    ACI = "aci"
 
 
 class WorkPool(WorkspaceOwnedModel):

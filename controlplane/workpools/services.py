@@ -15,6 +15,7 @@ from controlplane.core.errors import Conflict, ValidationFailed, unique_or_confl
 from controlplane.flows.parameters import check_parameter_schema
 from controlplane.orgs.models import Workspace
 from controlplane.orgs.principals import Actor
+from controlplane.workpools.customizations import check_customizations
 from controlplane.workpools.models import WorkPool, WorkPoolType, WorkQueue
 from controlplane.workpools.selectors import DEFAULT_QUEUE_NAME, is_default_queue
 
@@ -38,6 +39,11 @@ def _check_job_template(template: dict[str, Any]) -> None:
             details={"base_job_template.variables": ["Expected an object."]},
         )
     check_parameter_schema(variables, field="base_job_template.variables")
+    customizations = (variables.get("properties") or {}).get("customizations")
+    if isinstance(customizations, dict):
+        check_customizations(
+            customizations.get("default"), field="base_job_template.variables.properties.customizations.default"
+        )
 
 
 def _audit(actor: Actor, action: str, target: WorkPool | WorkQueue, changes: dict[str, Any] | None = None) -> None:

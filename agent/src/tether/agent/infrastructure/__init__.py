@@ -1,7 +1,8 @@
-"""Where the agent starts runs: a local process (default), a Docker container, a Kubernetes Job.
+"""Where the agent starts runs: a local process (default), a Docker container, a Kubernetes Job,
+an AWS ECS task, a Google Cloud Run job execution or an Azure container group.
 
-The pool's type picks the infrastructure (the server sends it with each claimed run);
-docker and kubernetes import their client libraries only when first used.
+The pool's type picks the infrastructure (the server sends it with each claimed run); all but
+process import their client libraries only when first used.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tether.agent.infrastructure.base import (
 )
 from tether.agent.infrastructure.process import ProcessInfrastructure
 
-KINDS = ("process", "docker", "kubernetes")
+KINDS = ("process", "docker", "kubernetes", "ecs", "cloud-run", "aci")
 
 
 def build_infrastructure(kind: str, *, ca_bundle: str | None = None) -> Infrastructure:
@@ -32,6 +33,18 @@ def build_infrastructure(kind: str, *, ca_bundle: str | None = None) -> Infrastr
         from tether.agent.infrastructure.kubernetes import KubernetesInfrastructure
 
         return KubernetesInfrastructure()
+    if kind == "ecs":
+        from tether.agent.infrastructure.ecs import EcsInfrastructure
+
+        return EcsInfrastructure()
+    if kind == "cloud-run":
+        from tether.agent.infrastructure.cloud_run import CloudRunInfrastructure
+
+        return CloudRunInfrastructure()
+    if kind == "aci":
+        from tether.agent.infrastructure.aci import AciInfrastructure
+
+        return AciInfrastructure()
     raise InfrastructureError(f"Work pool type {kind!r} is not supported by this agent ({', '.join(KINDS)} are).")
 
 
