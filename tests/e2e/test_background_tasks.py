@@ -189,3 +189,34 @@ def test_a_killed_worker_s_task_is_retried_once_on_the_other(server: Server, wor
     # Two executions (a claim handed back before it started, on a loaded machine, is not one).
     assert (run["worker_name"], run["run_count"]) == ("survivor", 2)
     assert history.count("Running") == 2, history
+
+
+def test_wakes_are_pushed_and_a_run_queued_for_later_starts_when_due(
+    server: Server, workspace: dict[str, Path]
+) -> None:
+    import statistics
+    from datetime import timedelta
+
+    import bgtasks
+
+    out = workspace["out"]
+    with task_worker(server, workspace, "pushed", "bgtasks:mark") as worker:
+        log = workspace["tmp"] / "pushed.log"
+        wait_until(lambda: "Wake channel open" in log.read_text(), 60, "the wake channel never opened")
+        # Pushed, the worker does not long-poll: it claims when woken, else every 10 s at most.
+        latencies = []
+        for n in range(5):
+            queued = time.monotonic()
+            bgtasks.mark.delay(f"pushed{n}").result(timeout=60)
+            latencies.append(time.monotonic() - queued)
+        # The server said when the next queued run falls due: the worker wakes for it by itself.
+        queued = time.monotonic()
+        later = bgtasks.mark.apply_async(["later"], scheduled_time=timedelta(seconds=3))
+        assert later.result(timeout=60) == "LATER"
+        waited = time.monotonic() - queued
+        assert worker.poll() is None
+    assert sorted(p.name for p in out.glob("pushed*")) == [f"pushed{n}" for n in range(5)]
+    assert statistics.median(latencies) < 2.5, latencies  # a missed push would wait up to 10 s
+    assert 3.0 <= waited < 9.0, waited
+    median = statistics.median(latencies)
+    print(f"\npushed .delay() → result: median {median:.2f}s; a run due in 3 s done after {waited:.1f}s")

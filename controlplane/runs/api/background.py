@@ -24,6 +24,7 @@ from controlplane.runs.api.fields import StorableCharField
 from controlplane.runs.api.flow_runs import orchestration_response
 from controlplane.runs.api.serializers import OrchestrationResultSerializer, StateInputSerializer, state_spec
 from controlplane.runs.models import Log, TaskRun
+from controlplane.runs.selectors.background import seconds_until_next_due
 from controlplane.runs.services.background import (
     CLAIM_CAPACITY_MAX,
     BackgroundLogLine,
@@ -251,7 +252,9 @@ class TaskWorkerViewSet(WorkspaceViewSet):
         """Take up to `capacity` due runs of `task_keys`, each with a lease and a new epoch.
 
         With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is queued or
-        falls due, or the time is up (a long-poll). The answer carries the lease timings.
+        falls due, or the time is up (a long-poll). The answer carries the lease timings and,
+        when nothing was claimed, `next_due_seconds`: how long until a queued run falls due
+        (null if none is queued), for workers that wait on pushed wake-ups instead.
         """
         data = TaskWorkerClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -264,8 +267,10 @@ class TaskWorkerViewSet(WorkspaceViewSet):
             wait_seconds=values["wait_seconds"],
         )
         timings = dispatch_timings()
+        next_due = None if claimed else seconds_until_next_due(values["task_keys"])
         return Response(
             {
+                "next_due_seconds": next_due,
                 "task_runs": [
                     {
                         "id": str(item.run.id),

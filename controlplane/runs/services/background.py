@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from controlplane.runs.models import Log, TaskRun, TaskRunState
 from controlplane.runs.orchestration.context import OrchestrationResult, ResultStatus, StateSpec, TransitionContext
 from controlplane.runs.orchestration.engine import book_state, current_state, evaluate, result_of
 from controlplane.runs.orchestration.policies import TASK_RUN_POLICY
+from controlplane.runs.services.background_push import generation, wait_for_wake, wake_task_workers_on_commit
 from controlplane.runs.services.logs import (
     LOG_BATCH_MAX_LINES,
     LOG_BATCH_MAX_MESSAGE_BYTES,
@@ -83,25 +83,6 @@ class ClaimedTask:
 class WorkerHeartbeat:
     renewed: list[uuid.UUID]
     lost: list[uuid.UUID]
-
-
-# --- wake-ups: a created run ends the long-polls of this process at once -----------------
-
-_created = threading.Condition()
-_generation = 0
-
-
-def _wake_local_claims() -> None:
-    global _generation
-    with _created:
-        _generation += 1
-        _created.notify_all()
-
-
-def _wait_for_wake(seen: int, timeout: float) -> int:
-    with _created:
-        _created.wait_for(lambda: _generation != seen, timeout=timeout)
-        return _generation
 
 
 # --- creation ------------------------------------------------------------------------------
@@ -170,7 +151,7 @@ def background_task_create(*, workspace: Workspace, request: BackgroundTaskReque
     TaskRunState.objects.create(
         task_run=run, type=initial.type, name=initial.name, timestamp=now, details=initial.details
     )
-    transaction.on_commit(_wake_local_claims)
+    wake_task_workers_on_commit(workspace.id, [run.task_key])
     return BackgroundTaskCreated(run=run, created=True)
 
 
@@ -233,7 +214,7 @@ def background_tasks_claim_waiting(
     """
     deadline = time.monotonic() + max(0.0, wait_seconds)
     while True:
-        seen = _generation
+        seen = generation()
         claimed = background_tasks_claim(
             worker_id=worker_id, worker_name=worker_name, task_keys=task_keys, capacity=capacity
         )
@@ -243,7 +224,7 @@ def background_tasks_claim_waiting(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
-            seen = _wait_for_wake(seen, min(LONG_POLL_RECHECK_SECONDS, remaining))
+            seen = wait_for_wake(seen, min(LONG_POLL_RECHECK_SECONDS, remaining))
             if _due(task_keys, timezone.now()).exists():
                 break
 

@@ -23,6 +23,7 @@ from controlplane.core.tenancy import tenant_scope
 from controlplane.runs.models import TaskRun
 from controlplane.runs.orchestration.context import ResultStatus, StateSpec
 from controlplane.runs.services.background import HELD_TYPES, background_task_transition
+from controlplane.runs.services.background_push import wake_task_workers_on_commit
 from controlplane.runs.states import AWAITING_RETRY, StateType
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ def _handle(run: TaskRun, now: datetime) -> None:
             )
             background_task_transition(run, retry, allow_rerun=True, now=now)
     _release(run)
+    if run.state_type == StateType.SCHEDULED:
+        wake_task_workers_on_commit(run.workspace_id, [run.task_key])
 
 
 def reap(*, batch_size: int = BATCH_SIZE) -> int:

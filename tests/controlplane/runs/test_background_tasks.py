@@ -246,3 +246,25 @@ def test_a_long_poll_claim_returns_a_run_queued_while_it_waits() -> None:
     waiter.join(30)
     assert [run["id"] for run in got] == [queued["id"]]
     assert time.monotonic() - started < 20  # answered by the run, not by the end of the wait
+
+
+def test_retention_deletes_old_finished_background_runs_with_their_logs(world: World) -> None:
+    from controlplane.orgs.models import Workspace
+    from controlplane.services import retention
+
+    developer = _key(world, "developer", "dev")
+    old, recent, running = (_queue(developer)["id"] for _ in range(3))
+    for run_id in (old, recent, running):
+        Log.dangerously_unscoped.create(
+            workspace=world.prod, task_run_id=run_id, source="w", seq=1, message="line", timestamp=timezone.now()
+        )
+    TaskRun.dangerously_unscoped.filter(pk__in=[old, recent]).update(state_type="COMPLETED")
+    TaskRun.dangerously_unscoped.filter(pk__in=[old, running]).update(end_time=timezone.now() - timedelta(days=8))
+    Workspace.objects.filter(pk=world.prod.pk).update(retention_days=7)
+
+    assert retention.vacuum()["background_task_runs"] == 1
+    assert set(TaskRun.dangerously_unscoped.values_list("id", flat=True)) == {uuid.UUID(recent), uuid.UUID(running)}
+    assert set(Log.dangerously_unscoped.values_list("task_run_id", flat=True)) == {
+        uuid.UUID(recent),
+        uuid.UUID(running),
+    }

@@ -12,10 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tether._signal_channel import WORKSPACE_PATH, websocket_url, workspace_channel_url
 from tether.agent.errors import ConfigError
 
-# `https://host[:port][/prefix]/api/v1/orgs/<org>/workspaces/<ws>`: the workspace API URL.
-_WORKSPACE_PATH = re.compile(r"^(?P<prefix>.*)/api/v1/orgs/(?P<org>[^/]+)/workspaces/(?P<ws>[^/]+)/?$")
 _NAME_FORBIDDEN = re.compile(r"[/%&<>\x00-\x1f\x7f]")
 
 DEFAULT_LIMIT = 4
@@ -69,7 +68,7 @@ class AgentConfig:
         parts = urlsplit(api_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"TETHER_API_URL must be an https:// URL, not {api_url!r}.")
-        if not _WORKSPACE_PATH.match(parts.path):
+        if not WORKSPACE_PATH.match(parts.path):
             raise ConfigError(
                 f"TETHER_API_URL must be a workspace API URL ending in /api/v1/orgs/ORG/workspaces/WS, not {api_url!r}."
             )
@@ -128,13 +127,9 @@ class AgentConfig:
 
     def websocket_url(self, path: str) -> str:
         """`ws(s)://host/<prefix>/<path>` on the same origin as the API."""
-        parts = urlsplit(self.api_url)
-        match = _WORKSPACE_PATH.match(parts.path)
-        prefix = match.group("prefix") if match else ""
-        scheme = "wss" if parts.scheme == "https" else "ws"
-        return f"{scheme}://{parts.netloc}{prefix}/{path.lstrip('/')}"
+        return websocket_url(self.api_url, path)
 
     def agent_channel_url(self, agent_id: str) -> str:
-        match = _WORKSPACE_PATH.match(urlsplit(self.api_url).path)
-        assert match is not None  # checked in build()
-        return self.websocket_url(f"ws/v1/orgs/{match.group('org')}/workspaces/{match.group('ws')}/agents/{agent_id}")
+        url = workspace_channel_url(self.api_url, f"agents/{agent_id}")
+        assert url is not None  # checked in build()
+        return url

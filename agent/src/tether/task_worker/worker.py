@@ -1,7 +1,10 @@
-"""The task worker's loop: long-poll claims, run each claimed task in a thread, heartbeat leases.
+"""The task worker's loop: claim, run each claimed task in a thread, heartbeat leases.
 
-Threads: the main thread claims (a long-poll that a queued run ends at once); one thread
-heartbeats every lease held (a busy task never starves it); up to `limit` threads run tasks.
+Threads: the main thread claims; one thread heartbeats every lease held (a busy task never
+starves it); up to `limit` threads run tasks; one keeps the wake channel open
+(`ws/v1/.../task-workers`, tether._signal_channel). While that channel is open, claims do not
+wait on the server: the worker sleeps until a pushed wake, a freed slot, the moment the server
+said the next queued run falls due, or a safety interval. Without it, claims are long-polls.
 SIGTERM/SIGINT stops claiming and waits for the running tasks; a second signal exits at once
 (their leases then expire and the control plane retries them on another worker).
 """
@@ -12,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -20,6 +24,8 @@ from types import FrameType
 from typing import Any
 
 from tether._api import Client, backoff_delay
+from tether._signal_channel import SignalChannel, workspace_channel_url
+from tether._version import __version__
 from tether.exceptions import APIError
 from tether.logging import setup_logging
 from tether.task_runners import ThreadPoolTaskRunner
@@ -32,6 +38,8 @@ LONG_POLL_SECONDS = 20.0
 HTTP_TIMEOUT_SECONDS = 60.0  # longer than the longest long-poll
 FATAL_STATUSES = frozenset({400, 401, 403, 404, 422})
 HEARTBEAT_NAP_SECONDS = 0.2
+# With pushed wake-ups, how long a worker sleeps at most before claiming again anyway.
+PUSHED_SAFETY_SECONDS = 10.0
 
 
 class TaskWorker:
@@ -53,6 +61,8 @@ class TaskWorker:
         self.name = (name or f"{socket.gethostname()}-{os.getpid()}")[:100]
         self.long_poll_seconds = long_poll_seconds
         self.client = Client(api_url, api_key, timeout=HTTP_TIMEOUT_SECONDS)
+        self._wake = threading.Event()
+        self._channel = self._wake_channel(api_url, api_key)
         self.heartbeat_seconds = 15.0
         self._held: dict[str, Claimed] = {}
         self._held_lock = threading.Lock()
@@ -78,6 +88,8 @@ class TaskWorker:
         )
         heartbeat = threading.Thread(target=self._heartbeat_loop, name="tether-task-heartbeat", daemon=True)
         heartbeat.start()
+        if self._channel is not None:
+            self._channel.start()
         status = 0
         try:
             self._claim_loop()
@@ -86,6 +98,8 @@ class TaskWorker:
             status = 1
         finally:
             self._stopping.set()
+            if self._channel is not None:
+                self._channel.stop()
             self._executor.shutdown(wait=True)
             self.client.close()
         logger.info("Task worker stopped after %d task run(s).", self.completed)
@@ -100,6 +114,46 @@ class TaskWorker:
         logger.info("Stop signal: no new claims; waiting for %d running task run(s).", len(self._held))
         self._stopping.set()
         self._slot_freed.set()
+        self._wake.set()
+
+    # --- wake-ups ---
+
+    def _wake_channel(self, api_url: str, api_key: str | None) -> SignalChannel | None:
+        url = workspace_channel_url(api_url, "task-workers")
+        if url is None or not api_key:
+            return None
+        ca_bundle = os.environ.get("TETHER_CA_BUNDLE")
+        context = ssl.create_default_context(cafile=ca_bundle) if url.startswith("wss:") else None
+        return SignalChannel(
+            url,
+            api_key,
+            logger=logger,
+            user_agent=f"tether-task-worker/{__version__}",
+            ssl_context=context,
+            on_signal=self._on_signal_message,
+            on_open=lambda send: send({"type": "subscribe", "task_keys": sorted(self.tasks)}),
+            on_disconnect=self._wake.set,
+            name="Wake channel",
+        )
+
+    def _on_signal_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind in ("wake", "subscribed"):  # subscribed: claim what was queued before it
+            self._wake.set()
+        elif kind == "error":
+            logger.warning("The wake channel refused a message: %s", message.get("message"))
+
+    def _pushed(self) -> bool:
+        return self._channel is not None and self._channel.connected.is_set()
+
+    def _sleep_until_woken(self, timeout: float) -> None:
+        # Short slices: a stop signal is handled only when the main thread runs bytecode.
+        deadline = time.monotonic() + timeout
+        while not self._wake.is_set() and not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.wait(min(0.2, left))
 
     # --- claiming ---
 
@@ -111,12 +165,14 @@ class TaskWorker:
                 self._slot_freed.wait(1.0)
                 self._slot_freed.clear()
                 continue
+            pushed = self._pushed()
+            self._wake.clear()
             body = {
                 "worker_id": str(self.worker_id),
                 "worker_name": self.name,
                 "task_keys": sorted(self.tasks),
                 "capacity": free,
-                "wait_seconds": self.long_poll_seconds,
+                "wait_seconds": 0 if pushed else self.long_poll_seconds,
             }
             try:
                 answer = self.client.post("task-workers/claim/", body, retry_for=0)
@@ -130,8 +186,13 @@ class TaskWorker:
                 continue
             attempt = 0
             self.heartbeat_seconds = float((answer.get("timings") or {}).get("heartbeat_seconds", 15))
-            for body_run in answer.get("task_runs", []):
+            claimed = answer.get("task_runs", [])
+            for body_run in claimed:
                 self._start(Claimed.from_api(body_run))
+            if pushed and not claimed:
+                next_due = answer.get("next_due_seconds")
+                due_in = float(next_due) if isinstance(next_due, (int, float)) else PUSHED_SAFETY_SECONDS
+                self._sleep_until_woken(min(PUSHED_SAFETY_SECONDS, due_in))
 
     def _start(self, run: Claimed) -> None:
         task = self.tasks.get(run.task_key)
