@@ -5,7 +5,8 @@ key. The token is a restricted principal:
 
 - it works only in its workspace (anything else answers 404, like a missing workspace);
 - its scopes are fixed (`RUN_TOKEN_SCOPES`): read the workspace, report runs, emit
-  events, create flow runs — but only subflow runs of its own run — and hold slots of
+  events, create flow runs — but only subflow runs of its own run —, queue background task
+  runs (`task.delay()` inside a flow) and hold slots of
   concurrency limits (leases it renews and releases only if its run acquired them);
 - every write it makes may only concern its own flow run and that run's subflow runs
   (`confine_run_token`): another run's id answers 404, and a write of a kind a run never
@@ -204,6 +205,12 @@ def _lease_acquire(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
     return set(), set()
 
 
+def _background_task_queue(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
+    # `task.delay()` inside a flow: a new background run of the workspace, which no run owns;
+    # the worker that claims it runs it with its own key, never with this token.
+    return set(), set()
+
+
 def _lease_of_the_run(data: Any, kwargs: Mapping[str, Any]) -> _Targets:
     """Renewing or releasing a lease concerns the run that acquired it (leases acquired otherwise: 404)."""
     from controlplane.concurrency.models import ConcurrencyLease
@@ -240,6 +247,7 @@ RUN_TOKEN_WRITES: dict[tuple[str, str], Callable[[Any, Mapping[str, Any]], _Targ
     ("logs", "create"): _logs,
     ("artifacts", "create"): _artifact,
     ("events", "create"): _events,
+    ("background-tasks", "create"): _background_task_queue,
     # `concurrency()` and tag limits inside a flow: slots of the workspace's limits.
     ("concurrency-leases", "create"): _lease_acquire,
     ("concurrency-leases", "renew"): _lease_of_the_run,
