@@ -42,19 +42,22 @@ describe('routing', () => {
     expect(router.state.location.pathname).toBe('/o/acme/w/prod');
   });
 
-  it('routes every unfinished sidebar section to a "Coming soon" page, not a 404', async () => {
+  it('routes every sidebar section to its page, or "Coming soon" while unfinished, never to a 404', async () => {
     stubApi(signedInRoutes());
-    const unfinished = NAV_SECTIONS.filter((section) => !section.available);
-    expect(unfinished.length).toBeGreaterThan(0);
-
-    for (const section of unfinished) {
+    for (const section of NAV_SECTIONS) {
       const view = renderRoute(`/o/acme/w/prod/${section.path}`);
-      expect(await screen.findByRole('heading', { level: 1, name: section.label })).toBeInTheDocument();
-      expect(screen.getByRole('heading', { name: 'Coming soon' })).toBeInTheDocument();
-      expect(screen.queryByText('Page not found')).not.toBeInTheDocument();
+      const heading = await screen.findByRole('heading', { level: 1 });
+      expect(heading).not.toHaveTextContent('Page not found');
+      if (!section.available) {
+        expect(heading).toHaveTextContent(section.label);
+        expect(screen.getByRole('heading', { name: 'Coming soon' })).toBeInTheDocument();
+      } else {
+        expect(screen.queryByRole('heading', { name: 'Coming soon' })).not.toBeInTheDocument();
+      }
       view.unmount();
     }
-  });
+    // One lazy page after another: slow on a loaded 2-core machine.
+  }, 60_000);
 
   it('marks the current section in the sidebar navigation, with workspace-scoped links', async () => {
     stubApi(signedInRoutes());

@@ -32,6 +32,9 @@ const BlockPage = lazy(() => import('./pages/blocks/BlockPage'));
 const AutomationsPage = lazy(() => import('./pages/automations/AutomationsPage'));
 const NewAutomationPage = lazy(() => import('./pages/automations/NewAutomationPage'));
 const AutomationPage = lazy(() => import('./pages/automations/AutomationPage'));
+const EditAutomationPage = lazy(() => import('./pages/automations/EditAutomationPage'));
+const EventsPage = lazy(() => import('./pages/events/EventsPage'));
+const BackgroundTasksPage = lazy(() => import('./pages/background-tasks/BackgroundTasksPage'));
 const ComingSoonPage = lazy(() => import('./pages/coming-soon/ComingSoonPage'));
 const NotFoundPage = lazy(() => import('./pages/not-found/NotFoundPage'));
 
@@ -99,6 +102,9 @@ export const routes: RouteObject[] = [
           { path: 'automations', element: <AutomationsPage /> },
           { path: 'automations/new', element: <NewAutomationPage /> },
           { path: 'automations/:automationId', element: <AutomationPage /> },
+          { path: 'automations/:automationId/edit', element: <EditAutomationPage /> },
+          { path: 'events', element: <EventsPage /> },
+          { path: 'background-tasks', element: <BackgroundTasksPage /> },
           { path: 'settings', element: <SettingsPage /> },
           { path: 'instance', element: <OverviewPage /> },
           ...NAV_SECTIONS.filter((section) => !section.available).map((section) => ({

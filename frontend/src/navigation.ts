@@ -23,6 +23,12 @@ export const NAV_SECTIONS: readonly NavSection[] = [
     available: true,
   },
   {
+    path: 'background-tasks',
+    label: 'Background tasks',
+    summary: 'Task runs queued with .delay() and the task workers running them.',
+    available: true,
+  },
+  {
     path: 'deployments',
     label: 'Deployments',
     summary: 'Your deployments, their schedules and parameters.',
@@ -62,7 +68,7 @@ export const NAV_SECTIONS: readonly NavSection[] = [
     path: 'events',
     label: 'Events',
     summary: 'The event feed emitted by runs, workers and the API.',
-    available: false,
+    available: true,
   },
   {
     path: 'settings',

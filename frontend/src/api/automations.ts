@@ -1,4 +1,4 @@
-import { apiGet, apiPost } from './client';
+import { apiDelete, apiGet, apiPatch, apiPost } from './client';
 import { wsPath, type WorkspaceRef } from './tenancy';
 import type { Page } from './types';
 
@@ -124,6 +124,14 @@ export function fetchAutomation(ref: WorkspaceRef, id: string): Promise<Automati
 
 export function createAutomation(ref: WorkspaceRef, body: AutomationCreateRequest): Promise<Automation> {
   return apiPost<Automation>(wsPath(ref, 'automations/'), body);
+}
+
+export function updateAutomation(ref: WorkspaceRef, id: string, body: Partial<AutomationCreateRequest>): Promise<Automation> {
+  return apiPatch<Automation>(wsPath(ref, `automations/${id}/`), body);
+}
+
+export function deleteAutomation(ref: WorkspaceRef, id: string): Promise<void> {
+  return apiDelete(wsPath(ref, `automations/${id}/`));
 }
 
 export function pauseAutomation(ref: WorkspaceRef, id: string): Promise<Automation> {

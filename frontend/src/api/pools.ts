@@ -1,6 +1,6 @@
 import { apiGet, apiPatch, apiPost } from './client';
 import { wsPath, type WorkspaceRef } from './tenancy';
-import type { Agent, Page, WorkPool, WorkQueue } from './types';
+import type { Agent, Page, WorkPool, WorkPoolCreateRequest, WorkPoolType, WorkQueue } from './types';
 
 export function fetchWorkPools(ref: WorkspaceRef): Promise<Page<WorkPool>> {
   return apiGet<Page<WorkPool>>(wsPath(ref, 'work-pools/', { page_size: 200 }));
@@ -24,4 +24,11 @@ export function setQueuePaused(ref: WorkspaceRef, queue: WorkQueue, paused: bool
 
 export function setQueuePriority(ref: WorkspaceRef, queue: WorkQueue, priority: number): Promise<WorkQueue> {
   return apiPatch<WorkQueue>(wsPath(ref, `work-pools/${queue.pool_id}/queues/${queue.id}/`), { priority });
+}
+
+/** `type` widened to the serverless pool types the regenerated schema will list. */
+export type NewWorkPool = Omit<WorkPoolCreateRequest, 'type'> & { type: WorkPoolType };
+
+export function createWorkPool(ref: WorkspaceRef, body: NewWorkPool): Promise<WorkPool> {
+  return apiPost<WorkPool>(wsPath(ref, 'work-pools/'), body);
 }

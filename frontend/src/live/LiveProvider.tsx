@@ -1,5 +1,5 @@
 import { useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { WorkspaceRef } from '../api/tenancy';
 import type { FlowRun } from '../api/types';
 import { LiveConnection, liveUrl, type LiveMessage, type LiveStatus, type SocketFactory } from './connection';
@@ -97,4 +97,29 @@ export function useLiveRun(flowRunId: string, active = true): void {
     if (!connection || !active || !flowRunId) return undefined;
     return connection.subscribe(flowRunId);
   }, [connection, flowRunId, active]);
+}
+
+export type LiveEventMessage = Extract<LiveMessage, { type: 'event' | 'events_dropped' }>;
+
+/**
+ * While the calling component is mounted and `active`, ask the socket for the workspace's new
+ * events and hand each `event` / `events_dropped` message to `listener` (the latest one given).
+ */
+export function useLiveEvents(listener: (message: LiveEventMessage) => void, active = true): void {
+  const { connection } = useLive();
+  const latest = useRef(listener);
+  useEffect(() => {
+    latest.current = listener;
+  });
+  useEffect(() => {
+    if (!connection || !active) return undefined;
+    const stopMessages = connection.onMessage((message) => {
+      if (message.type === 'event' || message.type === 'events_dropped') latest.current(message);
+    });
+    const unsubscribe = connection.subscribeEvents();
+    return () => {
+      unsubscribe();
+      stopMessages();
+    };
+  }, [connection, active]);
 }

@@ -16,7 +16,19 @@ export type LiveMessage =
       deployment_id: string | null;
     }
   | { type: 'logs'; flow_run_id: string }
+  | { type: 'event'; event: LiveEvent }
+  | { type: 'events_dropped'; count: number }
   | { type: 'error'; message: string };
+
+/** An event as the live socket sends it (after `subscribe_events`): the API's event without `received`. */
+export interface LiveEvent {
+  id: string;
+  event: string;
+  occurred: string;
+  resource: Record<string, string>;
+  related: Record<string, string>[];
+  payload: Record<string, unknown>;
+}
 
 export type LiveStatus = 'connecting' | 'open' | 'down';
 
@@ -56,6 +68,7 @@ function parse(data: unknown): LiveMessage | undefined {
 export class LiveConnection {
   private socket: SocketLike | undefined;
   private readonly subscriptions = new Map<string, number>();
+  private eventSubscribers = 0;
   private readonly messageListeners = new Set<(message: LiveMessage) => void>();
   private readonly statusListeners = new Set<(status: LiveStatus) => void>();
   private attempts = 0;
@@ -110,6 +123,19 @@ export class LiveConnection {
     };
   }
 
+  /** Ask for every new event of the workspace; counted like `subscribe`, re-sent after a reconnect. */
+  subscribeEvents(): () => void {
+    this.eventSubscribers += 1;
+    if (this.eventSubscribers === 1) this.send({ type: 'subscribe_events' });
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.eventSubscribers -= 1;
+      if (this.eventSubscribers === 0) this.send({ type: 'unsubscribe_events' });
+    };
+  }
+
   private send(message: object): void {
     if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
   }
@@ -131,6 +157,7 @@ export class LiveConnection {
     this.socket = socket;
     socket.onopen = () => {
       for (const flowRunId of this.subscriptions.keys()) this.send({ type: 'subscribe', flow_run_id: flowRunId });
+      if (this.eventSubscribers > 0) this.send({ type: 'subscribe_events' });
     };
     socket.onmessage = (event) => {
       const message = parse(event.data);

@@ -1,6 +1,8 @@
-import { useQuery } from '@tanstack/react-query';
-import { useParams } from 'react-router';
-import { fetchAutomation, fetchFirings, type ActionRun, type Firing } from '../../api/automations';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { deleteAutomation, fetchAutomation, fetchFirings, type ActionRun, type Automation, type Firing } from '../../api/automations';
+import { Button, ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -8,7 +10,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { Spinner } from '../../components/Spinner';
 import { StatusPill, type Tone } from '../../components/StatusPill';
 import { formatDateTime } from '../../format/time';
-import { useWorkspaceRef } from '../../workspace/workspace';
+import { useWorkspaceLink, useWorkspaceRef } from '../../workspace/workspace';
 import { ToggleButton } from './AutomationsPage';
 import { triggerSummary } from './automationForm';
 
@@ -48,7 +50,11 @@ export default function AutomationPage() {
         }
       >
         <p>{triggerSummary(data.trigger)}</p>
-        {data.sla_id && <p className="muted">Owned by an SLA: change the SLA to change it.</p>}
+        {data.sla_id ? (
+          <p className="muted">Owned by an SLA: change the SLA on its deployment to change it.</p>
+        ) : (
+          <EditAndDelete automation={data} />
+        )}
         <h3>Trigger</h3>
         <pre className="code-block" aria-label="Trigger">
           {JSON.stringify(data.trigger, null, 2)}
@@ -132,5 +138,39 @@ function FiringItem({ firing }: { firing: Firing }) {
         </tbody>
       </table>
     </li>
+  );
+}
+
+/** Edit link, and delete behind a second, explicit confirmation. */
+function EditAndDelete({ automation }: { automation: Automation }) {
+  const ref = useWorkspaceRef();
+  const link = useWorkspaceLink();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => deleteAutomation(ref, automation.id),
+    onSuccess: async () => {
+      queryClient.removeQueries({ queryKey: ['automations', ref, automation.id] });
+      await queryClient.invalidateQueries({ queryKey: ['automations', ref] });
+      await navigate(link('automations'));
+    },
+  });
+  return (
+    <div className="toolbar">
+      <ButtonLink to={link(`automations/${automation.id}/edit`)}>Edit</ButtonLink>
+      {confirming ? (
+        <span className="inline" role="group" aria-label="Confirm deletion">
+          <span>Delete {automation.name} and its firing history?</span>
+          <Button variant="primary" onClick={() => remove.mutate()} disabled={remove.isPending}>
+            Delete automation
+          </Button>
+          <Button onClick={() => setConfirming(false)}>Keep it</Button>
+        </span>
+      ) : (
+        <Button onClick={() => setConfirming(true)}>Delete…</Button>
+      )}
+      {remove.isError && <ErrorNotice title="Could not delete the automation" error={remove.error} />}
+    </div>
   );
 }

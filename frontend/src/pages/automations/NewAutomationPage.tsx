@@ -1,67 +1,24 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import { createAutomation } from '../../api/automations';
-import { fetchBlocks } from '../../api/blocks';
-import { ApiError } from '../../api/client';
-import { fetchDeployments } from '../../api/deployments';
-import type { Deployment } from '../../api/types';
-import { Button } from '../../components/Button';
+import { createAutomation, type AutomationCreateRequest } from '../../api/automations';
 import { Card } from '../../components/Card';
-import { ErrorNotice } from '../../components/ErrorNotice';
-import { Field, FormMessage } from '../../components/Field';
 import { PageHeader } from '../../components/PageHeader';
 import { useWorkspaceLink, useWorkspaceRef } from '../../workspace/workspace';
-import {
-  buildAutomationRequest,
-  EMPTY_FORM,
-  type ActionKind,
-  type AutomationFormValues,
-  type FormErrors,
-} from './automationForm';
-import { Select, TextArea } from './controls';
+import { GuidedAutomationForm } from './GuidedAutomationForm';
+import { EMPTY_FORM } from './automationForm';
 
-/** Block types a send-notification action can use (actions.py NOTIFICATION_BLOCK_TYPES). */
-const NOTIFICATION_BLOCK_TYPES = new Set(['slack-webhook', 'webhook', 'smtp']);
-
-/** The guided form for the common case: on these events (about a deployment), take one action. */
 export default function NewAutomationPage() {
   const ref = useWorkspaceRef();
   const link = useWorkspaceLink();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const deployments = useQuery({ queryKey: ['deployments', ref, 'picker'], queryFn: () => fetchDeployments(ref) });
-  const blocks = useQuery({ queryKey: ['blocks', ref], queryFn: () => fetchBlocks(ref) });
-  const notifiers = (blocks.data?.results ?? []).filter((block) => NOTIFICATION_BLOCK_TYPES.has(block.block_type.slug));
-  const [values, setValues] = useState<AutomationFormValues>(EMPTY_FORM);
-  const [errors, setErrors] = useState<FormErrors>({});
-  const chosenBlock = notifiers.find((block) => block.id === values.blockId);
-  const sendsEmail = chosenBlock?.block_type.slug === 'smtp';
-
   const create = useMutation({
-    mutationFn: (request: Parameters<typeof createAutomation>[1]) => createAutomation(ref, request),
+    mutationFn: (request: AutomationCreateRequest) => createAutomation(ref, request),
     onSuccess: async (automation) => {
       await queryClient.invalidateQueries({ queryKey: ['automations', ref] });
       await navigate(link(`automations/${automation.id}`));
     },
   });
-
-  function set<K extends keyof AutomationFormValues>(key: K, value: AutomationFormValues[K]) {
-    setValues((current) => ({ ...current, [key]: value }));
-  }
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    const built = buildAutomationRequest(values, values.action === 'send-notification' && sendsEmail);
-    if (!built.ok) {
-      setErrors(built.errors);
-      return;
-    }
-    setErrors({});
-    create.mutate(built.request);
-  }
-
-  const deploymentOptions = deployments.data?.results ?? [];
   return (
     <>
       <PageHeader title="New automation">
@@ -69,109 +26,15 @@ export default function NewAutomationPage() {
         <code>flow_run</code>, <code>deployment</code> and <code>event</code> fields in the automations docs.
       </PageHeader>
       <Card title="Create automation">
-        <form className="form" onSubmit={submit} aria-label="Create automation" noValidate>
-          <Field label="Name" value={values.name} onChange={(e) => set('name', e.target.value)} error={errors.name} required />
-          <fieldset className="form form--boxed">
-            <legend>Trigger</legend>
-            <Field
-              label="Events"
-              value={values.events}
-              onChange={(e) => set('events', e.target.value)}
-              error={errors.events}
-              hint="Event names or patterns with *, separated by commas, e.g. tether.flow-run.Failed, tether.flow-run.Crashed."
-            />
-            <Select
-              label="About deployment"
-              value={values.deploymentId}
-              onChange={(value) => set('deploymentId', value)}
-              hint="Only events about runs of this deployment."
-            >
-              <option value="">Any deployment</option>
-              <DeploymentOptions deployments={deploymentOptions} />
-            </Select>
-          </fieldset>
-          <fieldset className="form form--boxed">
-            <legend>Action</legend>
-            <Select label="Action" value={values.action} onChange={(value) => set('action', value as ActionKind)}>
-              <option value="send-notification">Send a notification</option>
-              <option value="run-deployment">Run a deployment</option>
-            </Select>
-            {values.action === 'send-notification' ? (
-              <>
-                <Select
-                  label="Notification block"
-                  value={values.blockId}
-                  onChange={(value) => set('blockId', value)}
-                  error={errors.blockId}
-                  hint={
-                    blocks.data && notifiers.length === 0
-                      ? 'No Slack, webhook or SMTP block in this workspace yet: create one under Blocks.'
-                      : 'A Slack webhook, webhook or SMTP block.'
-                  }
-                >
-                  <option value="">Pick a block…</option>
-                  {notifiers.map((block) => (
-                    <option key={block.id} value={block.id}>
-                      {block.name} ({block.block_type.name})
-                    </option>
-                  ))}
-                </Select>
-                {sendsEmail && (
-                  <Field
-                    label="To"
-                    value={values.to}
-                    onChange={(e) => set('to', e.target.value)}
-                    error={errors.to}
-                    hint="Email addresses, separated by commas."
-                  />
-                )}
-                <Field label="Subject" value={values.subject} onChange={(e) => set('subject', e.target.value)} />
-                <TextArea label="Body" value={values.body} onChange={(value) => set('body', value)} />
-              </>
-            ) : (
-              <>
-                <Select
-                  label="Deployment to run"
-                  value={values.runDeploymentId}
-                  onChange={(value) => set('runDeploymentId', value)}
-                >
-                  <option value="">The deployment of the triggering run</option>
-                  <DeploymentOptions deployments={deploymentOptions} />
-                </Select>
-                <TextArea
-                  label="Parameters (JSON)"
-                  value={values.parameters}
-                  onChange={(value) => set('parameters', value)}
-                  error={errors.parameters}
-                  hint='A JSON object; values may be templates, e.g. {"who": "{{ flow_run.name }}"}.'
-                />
-              </>
-            )}
-          </fieldset>
-          {deployments.isError && <ErrorNotice title="Could not load deployments" error={deployments.error} />}
-          {blocks.isError && <ErrorNotice title="Could not load blocks" error={blocks.error} />}
-          {Object.keys(errors).length > 0 && <FormMessage tone="error">Fix the highlighted fields.</FormMessage>}
-          {create.isError && <ErrorNotice title="The automation was not created" error={create.error} />}
-          {create.error instanceof ApiError && Object.keys(create.error.details).length > 0 && (
-            <pre className="code-block" aria-label="Error details">
-              {JSON.stringify(create.error.details, null, 2)}
-            </pre>
-          )}
-          <div className="inline">
-            <Button type="submit" variant="primary" disabled={create.isPending}>
-              Create automation
-            </Button>
-          </div>
-        </form>
+        <GuidedAutomationForm
+          initial={EMPTY_FORM}
+          submitLabel="Create automation"
+          failureTitle="The automation was not created"
+          onSubmit={(request) => create.mutate(request)}
+          pending={create.isPending}
+          error={create.error}
+        />
       </Card>
     </>
   );
-}
-
-function DeploymentOptions({ deployments }: { deployments: readonly Deployment[] }) {
-  return deployments.map((deployment) => (
-    <option key={deployment.id} value={deployment.id}>
-      {deployment.flow_name}/{deployment.name}
-    </option>
-  ));
 }

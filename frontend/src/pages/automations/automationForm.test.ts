@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildAutomationRequest, EMPTY_FORM, triggerSummary } from './automationForm';
+import type { Automation } from '../../api/automations';
+import {
+  buildAutomationRequest,
+  buildJsonAutomationRequest,
+  EMPTY_FORM,
+  formFromAutomation,
+  triggerSummary,
+} from './automationForm';
 
 describe('buildAutomationRequest', () => {
   it('builds an event trigger about one deployment and a notification', () => {
@@ -73,5 +80,72 @@ describe('triggerSummary', () => {
     expect(triggerSummary({ type: 'sequence', triggers: [{ type: 'event', expect: ['a'] }, { type: 'event', expect: ['b'] }] })).toBe(
       'When a, then When b',
     );
+  });
+});
+
+describe('formFromAutomation', () => {
+  const stored: Pick<Automation, 'name' | 'trigger' | 'actions'> = {
+    name: 'Failed runs to mail',
+    trigger: {
+      type: 'event',
+      expect: ['tether.flow-run.Failed', 'tether.flow-run.Crashed'],
+      match_related: { 'tether.resource.id': 'tether.deployment.d1' },
+    },
+    actions: [{ type: 'send-notification', block_id: 'b1', subject: 'S', body: 'B', to: ['a@x.test'] }],
+  };
+
+  it('reads a guided automation back, and rebuilds the same request', () => {
+    const values = formFromAutomation(stored);
+    expect(values).toMatchObject({
+      name: 'Failed runs to mail',
+      events: 'tether.flow-run.Failed, tether.flow-run.Crashed',
+      deploymentId: 'd1',
+      action: 'send-notification',
+      blockId: 'b1',
+      to: 'a@x.test',
+    });
+    expect(values && buildAutomationRequest(values, true)).toEqual({ ok: true, request: stored });
+  });
+
+  it('reads a run-deployment action back', () => {
+    const values = formFromAutomation({
+      name: 'rerun',
+      trigger: { type: 'event', expect: ['file.arrived'] },
+      actions: [{ type: 'run-deployment', parameters: { who: '{{ event.id }}' } }],
+    });
+    expect(values).toMatchObject({ deploymentId: '', action: 'run-deployment', runDeploymentId: '' });
+    expect(values && buildAutomationRequest(values)).toEqual({
+      ok: true,
+      request: {
+        name: 'rerun',
+        trigger: { type: 'event', expect: ['file.arrived'] },
+        actions: [{ type: 'run-deployment', parameters: { who: '{{ event.id }}' } }],
+      },
+    });
+  });
+
+  it('leaves to JSON what the guided form would lose', () => {
+    const proactive = { ...stored, trigger: { type: 'event' as const, posture: 'proactive' as const, expect: ['x'], within: 60 } };
+    const threshold = { ...stored, trigger: { type: 'event' as const, expect: ['x'], threshold: 3, within: 60 } };
+    const compound = { ...stored, trigger: { type: 'compound' as const, triggers: [] } };
+    const twoActions = { ...stored, actions: [...stored.actions, { type: 'pause-deployment' }] };
+    const otherFilter = { ...stored, trigger: { type: 'event' as const, expect: ['x'], match_related: { 'tether.resource.role': 'flow' } } };
+    const webhook = { ...stored, actions: [{ type: 'call-webhook', block_id: 'w1' }] };
+    for (const automation of [proactive, threshold, compound, twoActions, otherFilter, webhook]) {
+      expect(formFromAutomation(automation)).toBeUndefined();
+    }
+  });
+});
+
+describe('buildJsonAutomationRequest', () => {
+  it('parses the trigger and actions, or says which is wrong', () => {
+    expect(
+      buildJsonAutomationRequest({ name: ' n ', description: 'd', trigger: '{"type": "sequence", "triggers": []}', actions: '[{"type": "x"}]' }),
+    ).toEqual({
+      ok: true,
+      request: { name: 'n', description: 'd', trigger: { type: 'sequence', triggers: [] }, actions: [{ type: 'x' }] },
+    });
+    const broken = buildJsonAutomationRequest({ name: '', description: '', trigger: '{"type":', actions: '{"type": "x"}' });
+    expect(!broken.ok && Object.keys(broken.errors).sort()).toEqual(['actions', 'name', 'trigger']);
   });
 });

@@ -4,6 +4,7 @@
  * any trigger back as a one-line summary for lists.
  */
 import type {
+  Automation,
   AutomationAction,
   AutomationCreateRequest,
   EventSpec,
@@ -150,4 +151,110 @@ export function triggerSummary(trigger: Trigger): string {
   return [head, after.length > 0 ? `after ${after.join(' or ')}` : '', about ? `(${about})` : '']
     .filter(Boolean)
     .join(' ');
+}
+
+const DEPLOYMENT_RESOURCE = /^tether\.deployment\.(.+)$/;
+
+function isStringRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The deployment id a `match_related` names, '' for none, undefined when it says more than that. */
+function deploymentOfFilter(filter: LabelFilter | undefined): string | undefined {
+  if (filter === undefined) return '';
+  const keys = Object.keys(filter);
+  const value = filter['tether.resource.id'];
+  if (keys.length !== 1 || typeof value !== 'string') return undefined;
+  return DEPLOYMENT_RESOURCE.exec(value)?.[1];
+}
+
+const GUIDED_TRIGGER_KEYS = new Set(['type', 'expect', 'match_related', 'posture']);
+
+function guidedAction(action: AutomationAction | undefined): Partial<AutomationFormValues> | undefined {
+  if (!action) return undefined;
+  if (action.type === 'send-notification') {
+    const { block_id, subject, body, to } = action as Record<string, unknown>;
+    if (typeof block_id !== 'string') return undefined;
+    if (to !== undefined && !(Array.isArray(to) && to.every((item) => typeof item === 'string'))) return undefined;
+    return {
+      action: 'send-notification',
+      blockId: block_id,
+      subject: typeof subject === 'string' ? subject : '',
+      body: typeof body === 'string' ? body : '',
+      to: Array.isArray(to) ? to.join(', ') : '',
+    };
+  }
+  if (action.type === 'run-deployment') {
+    const { deployment_id, parameters } = action as Record<string, unknown>;
+    if (deployment_id !== undefined && typeof deployment_id !== 'string') return undefined;
+    if (parameters !== undefined && !isStringRecord(parameters)) return undefined;
+    return {
+      action: 'run-deployment',
+      runDeploymentId: deployment_id ?? '',
+      parameters: JSON.stringify(parameters ?? {}, null, 2),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The guided form's values for an automation it can show without losing anything (a reactive
+ * event trigger on plain names, optionally about one deployment, and one notification or
+ * run-deployment action), or undefined: such an automation is edited as JSON.
+ */
+export function formFromAutomation(automation: Pick<Automation, 'name' | 'trigger' | 'actions'>): AutomationFormValues | undefined {
+  const { trigger, actions } = automation;
+  if (trigger.type !== 'event' || (trigger.posture ?? 'reactive') !== 'reactive') return undefined;
+  if (Object.keys(trigger).some((key) => !GUIDED_TRIGGER_KEYS.has(key))) return undefined;
+  const expect = trigger.expect ?? [];
+  if (expect.length === 0 || !expect.every((spec) => typeof spec === 'string')) return undefined;
+  const deploymentId = deploymentOfFilter(trigger.match_related);
+  if (deploymentId === undefined || actions.length !== 1) return undefined;
+  const action = guidedAction(actions[0]);
+  if (!action) return undefined;
+  return { ...EMPTY_FORM, name: automation.name, events: expect.join(', '), deploymentId, ...action };
+}
+
+export interface JsonAutomationValues {
+  name: string;
+  description: string;
+  trigger: string;
+  actions: string;
+}
+
+export type JsonFormErrors = Partial<Record<keyof JsonAutomationValues, string>>;
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The request for an automation edited as JSON; the server checks the trigger and actions in depth. */
+export function buildJsonAutomationRequest(
+  values: JsonAutomationValues,
+): { ok: true; request: AutomationCreateRequest } | { ok: false; errors: JsonFormErrors } {
+  const errors: JsonFormErrors = {};
+  const name = values.name.trim();
+  if (!name) errors.name = 'Give the automation a name.';
+  const trigger = parseJson(values.trigger);
+  if (!trigger.ok || !isStringRecord(trigger.value) || typeof trigger.value['type'] !== 'string') {
+    errors.trigger = 'The trigger is a JSON object with a "type" (event, compound or sequence).';
+  }
+  const actions = parseJson(values.actions);
+  if (!actions.ok || !Array.isArray(actions.value) || !actions.value.every(isStringRecord)) {
+    errors.actions = 'Actions are a JSON list of objects, each with a "type".';
+  }
+  if (Object.keys(errors).length > 0 || !trigger.ok || !actions.ok) return { ok: false, errors };
+  return {
+    ok: true,
+    request: {
+      name,
+      description: values.description,
+      trigger: trigger.value as Trigger,
+      actions: actions.value as AutomationAction[],
+    },
+  };
 }

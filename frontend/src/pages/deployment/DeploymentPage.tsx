@@ -10,6 +10,7 @@ import { StatusPill } from '../../components/StatusPill';
 import { useWorkspaceLink, useWorkspaceRef } from '../../workspace/workspace';
 import { RunForm } from './RunForm';
 import { SchedulesCard } from './SchedulesCard';
+import { SlasCard } from './SlasCard';
 
 export default function DeploymentPage() {
   const { deploymentId = '' } = useParams();
@@ -71,6 +72,7 @@ export default function DeploymentPage() {
         </Card>
       </div>
       <SchedulesCard deploymentId={deploymentId} />
+      <SlasCard deploymentId={deploymentId} />
     </>
   );
 }

@@ -1,26 +1,81 @@
+import { useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { WorkPool } from '../../api/types';
 import { Card } from '../../components/Card';
 import { CopyButton } from '../../components/CopyButton';
 import { useWorkspaceRef } from '../../workspace/workspace';
+import { INSTALL_METHODS, installSnippet, type InstallMethod } from './agentCommands';
 
-/** Copy-paste commands to start an agent for a pool, with this workspace's API URL filled in. */
+/** Copy-paste commands to start an agent for a pool (pip, container, Kubernetes, systemd). */
 export function AddAgentPanel({ pool, onClose }: { pool: WorkPool; onClose: () => void }) {
   const { org, ws } = useWorkspaceRef();
   const apiUrl = `${window.location.origin}/api/v1/orgs/${org}/workspaces/${ws}`;
-  const script = [
-    'pip install tether',
-    `export TETHER_API_URL=${apiUrl}`,
-    'export TETHER_API_KEY=tether_sa_…   # a worker-role service-account key (Settings → Service accounts)',
-    'tether agent check',
-    `tether agent start --pool ${pool.name}`,
-  ].join('\n');
+  const [method, setMethod] = useState<InstallMethod>('pip');
+  const baseId = useId();
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  const snippet = installSnippet(method, pool, apiUrl);
+
+  // Arrow keys move between tabs, as in the WAI-ARIA tabs pattern.
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    const index = INSTALL_METHODS.findIndex((item) => item.method === method);
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (step === 0) return;
+    event.preventDefault();
+    const next = (index + step + INSTALL_METHODS.length) % INSTALL_METHODS.length;
+    const target = INSTALL_METHODS[next];
+    if (!target) return;
+    setMethod(target.method);
+    tabs.current[next]?.focus();
+  }
+
   return (
-    <Card title={`Add an agent to ${pool.name}`} aside={<button type="button" className="theme-toggle" onClick={onClose}>Close</button>}>
-      <p>Run these on a machine inside your network. The agent only dials out: no inbound port is needed.</p>
-      <pre className="code-block" aria-label="Install commands">
-        {script}
-      </pre>
-      <CopyButton text={script} label="Copy commands" />
+    <Card
+      title={`Add an agent to ${pool.name}`}
+      aside={
+        <button type="button" className="theme-toggle" onClick={onClose}>
+          Close
+        </button>
+      }
+    >
+      <p>
+        Run these inside your network with a worker-role service-account key (Settings → Service accounts). The agent
+        only dials out: no inbound port is needed.
+      </p>
+      <div className="tabs" role="tablist" aria-label="How to run the agent" onKeyDown={onKeyDown}>
+        {INSTALL_METHODS.map((item, index) => (
+          <button
+            key={item.method}
+            ref={(element) => {
+              tabs.current[index] = element;
+            }}
+            type="button"
+            role="tab"
+            id={`${baseId}-${item.method}-tab`}
+            className="tabs__tab"
+            aria-selected={item.method === method}
+            aria-controls={`${baseId}-panel`}
+            tabIndex={item.method === method ? 0 : -1}
+            onClick={() => setMethod(item.method)}
+          >
+            {item.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`${baseId}-panel`} aria-labelledby={`${baseId}-${method}-tab`}>
+        <pre className="code-block" aria-label="Install commands">
+          {snippet.commands}
+        </pre>
+        <CopyButton text={snippet.commands} label="Copy commands" />
+        {snippet.file && (
+          <>
+            <h3>{snippet.file.name}</h3>
+            <pre className="code-block" aria-label={snippet.file.name}>
+              {snippet.file.text}
+            </pre>
+            <CopyButton text={snippet.file.text} label="Copy manifest" />
+          </>
+        )}
+        {snippet.note && <p className="muted">{snippet.note}</p>}
+      </div>
     </Card>
   );
 }

@@ -12,16 +12,34 @@ import { StatusPill } from '../../components/StatusPill';
 import { formatDateTime, formatRelative } from '../../format/time';
 import { useWorkspaceRef } from '../../workspace/workspace';
 import { AddAgentPanel } from './AddAgentPanel';
+import { NewPoolForm } from './NewPoolForm';
+import { poolTypeInfo } from './poolTypes';
 
 export default function WorkPoolsPage() {
   const ref = useWorkspaceRef();
   const pools = useQuery({ queryKey: ['pools', ref], queryFn: () => fetchWorkPools(ref) });
   const agents = useQuery({ queryKey: ['agents', ref], queryFn: () => fetchAgents(ref), refetchInterval: 10_000 });
   const [adding, setAdding] = useState<WorkPool | null>(null);
+  const [creating, setCreating] = useState(false);
 
   return (
     <>
       <PageHeader title="Work pools">Where runs execute, and the agents serving them.</PageHeader>
+      {creating ? (
+        <NewPoolForm
+          onCreated={(pool) => {
+            setCreating(false);
+            setAdding(pool);
+          }}
+          onCancel={() => setCreating(false)}
+        />
+      ) : (
+        <div className="toolbar">
+          <Button variant="primary" onClick={() => setCreating(true)}>
+            New work pool
+          </Button>
+        </div>
+      )}
       {pools.isPending && <Spinner label="Loading work pools…" />}
       {pools.isError && <ErrorNotice title="Could not load work pools" error={pools.error} />}
       {pools.data?.results.length === 0 && (
@@ -78,7 +96,7 @@ function PoolCard({ pool, onAddAgent }: { pool: WorkPool; onAddAgent: () => void
   });
   return (
     <Card
-      title={`${pool.name} (${pool.type})`}
+      title={`${pool.name} (${poolTypeInfo(pool.type)?.label ?? pool.type})`}
       aside={pool.paused ? <StatusPill tone="warning">Paused</StatusPill> : <StatusPill tone="success">Ready</StatusPill>}
     >
       <div className="toolbar">
