@@ -290,6 +290,7 @@ def deadlines_evaluate(*, now: datetime | None = None, batch_size: int = DEADLIN
                 bucket.armed = False
             else:
                 _arm(bucket, deadline, node.within)  # keep watching, window after window
+                bucket.deadline = node.next_deadline(deadline)
             _save(bucket)
             if fired is not None:
                 top = _bubble(run, automation, root, bucket.path, fired)  # type: ignore[arg-type]

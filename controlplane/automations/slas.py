@@ -5,12 +5,12 @@
   so a run that starts on time never opens one; N must be at least that delay.
 - `complete_within` N: a run not in a final state N s after it started Running.
 - `freshness` HH:MM in a time zone: no COMPLETED run of the deployment in the day that ends
-  at HH:MM (windows of 24 h aligned on the next HH:MM when the SLA is saved).
+  at HH:MM local time (from the previous day's HH:MM; 23 or 25 h long across a DST change).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from controlplane.audit.services import audit_workspace_record
 from controlplane.automations.actions import check_actions
+from controlplane.automations.calendar import local_days_later, next_local_time
 from controlplane.automations.evaluation import ROOT
 from controlplane.automations.models import Automation, DeploymentSla, SlaKind, TriggerBucket
 from controlplane.core.errors import ValidationFailed, unique_or_conflict
@@ -75,18 +76,24 @@ def compile_trigger(sla: DeploymentSla) -> dict[str, Any]:
             "type": "event", "posture": "proactive", "match_related": of_deployment, "for_each": [RUN],
             "after": ["tether.flow-run.Running"], "expect": FINAL_STATES, "within": sla.seconds,
         }  # fmt: skip
+    assert sla.time_of_day is not None
     return {
         "type": "event", "posture": "proactive", "match_related": of_deployment, "fixed_windows": True,
         "expect": ["tether.flow-run.Completed"], "within": DAY,
+        "time_of_day": sla.time_of_day.isoformat(timespec="minutes"), "timezone": sla.timezone,
     }  # fmt: skip
 
 
 def next_due(sla: DeploymentSla, now: datetime) -> datetime:
-    """The next HH:MM in the SLA's time zone after `now` (a freshness deadline)."""
+    """The next HH:MM in the SLA's time zone after `now` (a freshness deadline), in UTC."""
     assert sla.time_of_day is not None
-    local = now.astimezone(_zone(sla.timezone))
-    due = datetime.combine(local.date(), sla.time_of_day, tzinfo=local.tzinfo)
-    return due if due > local else datetime.combine(local.date() + timedelta(days=1), sla.time_of_day, local.tzinfo)
+    return next_local_time(now, sla.time_of_day, _zone(sla.timezone))
+
+
+def _day_before(sla: DeploymentSla, due: datetime) -> datetime:
+    """The HH:MM of the previous local day: where the freshness window ending at `due` starts."""
+    assert sla.time_of_day is not None
+    return local_days_later(due, -1, sla.time_of_day, _zone(sla.timezone))
 
 
 def _sync_automation(sla: DeploymentSla) -> Automation:
@@ -104,7 +111,7 @@ def _sync_automation(sla: DeploymentSla) -> Automation:
         due = next_due(sla, timezone.now())
         TriggerBucket.objects.create(
             workspace_id=sla.workspace_id, automation=automation, path=ROOT, key="",
-            armed=True, count=0, window_start=due - timedelta(seconds=DAY), deadline=due,
+            armed=True, count=0, window_start=_day_before(sla, due), deadline=due,
         )  # fmt: skip
     return automation
 

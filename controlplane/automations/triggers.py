@@ -20,8 +20,11 @@ after an `after` event (or of each other, with no `after`). Labels and names tak
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from controlplane.automations.calendar import local_days_later
 from controlplane.core.errors import ValidationFailed
 from controlplane.events.matching import LabelFilter, labels_match, matches, related_match
 from controlplane.events.models import Event
@@ -29,6 +32,7 @@ from controlplane.events.models import Event
 MAX_WITHIN_SECONDS = 366 * 86400
 MAX_CHILDREN = 10
 MAX_DEPTH = 3
+DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,17 @@ class EventTrigger:
     # Proactive with no `after`: windows follow each other from the first one's start (a daily
     # deadline), instead of each restarting at the event that satisfied the previous one.
     fixed_windows: bool = False
+    # Fixed windows of whole days ending at this local time in `timezone` (a daily deadline that
+    # stays at 09:00 local across DST changes, instead of drifting an hour with 86,400 s steps).
+    time_of_day: time | None = None
+    timezone: str = ""
+
+    def next_deadline(self, deadline: datetime) -> datetime:
+        """When the window that starts at `deadline` (where the previous one ended) ends."""
+        if self.time_of_day is None:
+            return deadline + timedelta(seconds=self.within)
+        days = round(self.within / DAY_SECONDS)
+        return local_days_later(deadline, days, self.time_of_day, ZoneInfo(self.timezone))
 
     def applies_to(self, event: Event) -> bool:
         return labels_match(self.match, event.resource) and related_match(self.match_related, event.related)
@@ -147,6 +162,29 @@ def _flag(value: Any, path: str) -> bool:
     return value
 
 
+def _daily(doc: dict[str, Any], path: str) -> tuple[time | None, str]:
+    """`time_of_day` ("HH:MM") and `timezone` of a fixed-window trigger, if it names them."""
+    raw_time, zone = doc.get("time_of_day"), doc.get("timezone")
+    if raw_time is None and zone is None:
+        return None, ""
+    if doc.get("fixed_windows") is not True:
+        raise _fail(f"{path}.time_of_day", "time_of_day and timezone go with fixed_windows: true.")
+    within = doc.get("within")
+    if not isinstance(within, int) or isinstance(within, bool) or within <= 0 or within % DAY_SECONDS:
+        raise _fail(f"{path}.within", "With time_of_day, within is a whole number of days (86400 per day).")
+    try:
+        at = time.fromisoformat(raw_time) if isinstance(raw_time, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is not None:
+        raise _fail(f"{path}.time_of_day", "time_of_day is a local time, HH:MM.")
+    try:
+        ZoneInfo(zone if isinstance(zone, str) and zone else "")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(f"{path}.timezone", f"Unknown time zone {zone!r}.") from None
+    return at, str(zone)
+
+
 def _event_trigger(doc: dict[str, Any], path: str) -> EventTrigger:
     posture = doc.get("posture", "reactive")
     if posture not in ("reactive", "proactive"):
@@ -157,6 +195,7 @@ def _event_trigger(doc: dict[str, Any], path: str) -> EventTrigger:
     for_each = doc.get("for_each", [])
     if not isinstance(for_each, list) or not all(isinstance(label, str) for label in for_each):
         raise _fail(f"{path}.for_each", "for_each is a list of resource label names.")
+    time_of_day, zone = _daily(doc, path)
     trigger = EventTrigger(
         posture=posture,
         match=_labels(doc.get("match"), f"{path}.match"),
@@ -167,6 +206,8 @@ def _event_trigger(doc: dict[str, Any], path: str) -> EventTrigger:
         threshold=threshold,
         within=_within(doc.get("within"), path, required=posture == "proactive"),
         fixed_windows=_flag(doc.get("fixed_windows", False), f"{path}.fixed_windows"),
+        time_of_day=time_of_day,
+        timezone=zone,
     )
     if posture == "proactive" and trigger.within <= 0:
         raise _fail(f"{path}.within", "A proactive trigger needs within > 0: how long to wait for the events.")

@@ -8,7 +8,8 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from controlplane.core.errors import NotFound, ValidationFailed, unique_or_conflict
+from controlplane.events.api.serializers import event_representation
 from controlplane.events.models import Event, InboundWebhook
 from controlplane.events.templating import TemplateError, check_template, render
 from controlplane.orgs.models import Workspace
+from controlplane.realtime.live import events_recorded_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +77,27 @@ def event_build(
 
 
 def events_record(events: list[Event]) -> None:
-    """Insert events in one statement; an id seen before in the workspace is skipped (re-sends are no-ops)."""
+    """Insert events in one statement; an id seen before in the workspace is skipped (re-sends are no-ops).
+
+    After commit, automations are told, and each workspace's live event stream gets one message.
+    """
     if events:
         Event.dangerously_unscoped.bulk_create(events, ignore_conflicts=True)
         _notify_listeners()
+        _stream_live(events)
+
+
+def _stream_live(events: list[Event]) -> None:
+    by_workspace: dict[uuid.UUID, list[Event]] = defaultdict(list)
+    for event in events:
+        by_workspace[event.workspace_id].append(event)
+    for workspace_id, batch in by_workspace.items():
+        events_recorded_on_commit(workspace_id=workspace_id, events=batch, represent=_represent)
+
+
+def _represent(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """As the events API lists them."""
+    return [event_representation(event) for event in events]
 
 
 # --- ingestion from clients -------------------------------------------------------------------

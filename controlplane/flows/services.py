@@ -7,11 +7,13 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from controlplane.audit.services import audit_diff, audit_workspace_record
 from controlplane.blocks.references import block_references, source_credentials_reference
 from controlplane.blocks.selectors import block_references_missing
 from controlplane.core.errors import ValidationFailed, unique_or_conflict
+from controlplane.events.services import event_build, events_record, resource
 from controlplane.flows.models import Deployment, Flow, Variable
 from controlplane.flows.parameters import check_parameter_schema, validate_parameters
 from controlplane.flows.schedules.services import future_auto_runs_delete
@@ -121,6 +123,24 @@ _AUDITED_VALUES = frozenset(
 def _audit_deployment(actor: Actor, action: str, deployment: Deployment, changes: dict[str, Any] | None = None) -> None:
     label = f"{deployment.flow.name}/{deployment.name}"
     audit_workspace_record(actor=actor, action=action, target=deployment, target_label=label, changes=changes)
+
+
+def _deployment_event(deployment: Deployment, action: str, payload: dict[str, Any] | None = None) -> None:
+    """Record `tether.deployment.<action>` in the caller's transaction (it commits or rolls back with the change)."""
+    related = [resource("flow", deployment.flow_id, deployment.flow.name)]
+    if deployment.work_pool is not None:
+        related.append(resource("work-pool", deployment.work_pool.pk, deployment.work_pool.name))
+    if deployment.work_queue is not None:
+        related.append(resource("work-queue", deployment.work_queue.pk, deployment.work_queue.name))
+    event = event_build(
+        workspace_id=deployment.workspace_id,
+        event=f"tether.deployment.{action}",
+        occurred=timezone.now(),
+        resource=resource("deployment", deployment.pk, deployment.name),
+        related=related,
+        payload=payload,
+    )
+    events_record([event])
 
 
 def _placement(
@@ -289,6 +309,7 @@ def _deployment_create(
         deployment,
         {"entrypoint": deployment.entrypoint, "work_pool": _name(deployment.work_pool)},
     )
+    _deployment_event(deployment, "created")
     return deployment
 
 
@@ -307,6 +328,10 @@ def deployment_update(*, actor: Actor, deployment: Deployment, **fields: Any) ->
     with unique_or_conflict(message, field="name"):
         deployment.save(update_fields=[*changes, "updated_at"])
     _audit_deployment(actor, "deployment.updated", deployment, _audit_diff(changes))
+    # Field names only: values (parameters, job variables) may hold what an event reader should not see.
+    _deployment_event(deployment, "updated", {"changed": sorted(changes)})
+    if "paused" in changes:
+        _deployment_event(deployment, "paused" if deployment.paused else "resumed")
     return deployment
 
 
@@ -319,6 +344,7 @@ def deployment_set_paused(*, actor: Actor, deployment: Deployment, paused: bool)
         removed = future_auto_runs_delete(schedules=list(deployment.schedules.all())) if paused else 0
         action = "deployment.paused" if paused else "deployment.resumed"
         _audit_deployment(actor, action, deployment, {"future_runs_removed": removed} if paused else None)
+        _deployment_event(deployment, "paused" if paused else "resumed")
     return deployment
 
 
@@ -326,4 +352,5 @@ def deployment_set_paused(*, actor: Actor, deployment: Deployment, paused: bool)
 def deployment_delete(*, actor: Actor, deployment: Deployment) -> None:
     """Delete a deployment; its past runs stay (without a deployment)."""
     _audit_deployment(actor, "deployment.deleted", deployment, {"entrypoint": deployment.entrypoint})
+    _deployment_event(deployment, "deleted")
     deployment.delete()

@@ -8,15 +8,23 @@ the same way as a workspace that does not exist. The server then sends
 - `{"type": "flow_run", "flow_run_id", "state_type", "state_name", "deployment_id"}` when any
   run of the workspace changes state (or is created);
 - `{"type": "logs", "flow_run_id"}` when lines arrive for a run the browser subscribed to
-  with `{"type": "subscribe", "flow_run_id"}` (and `unsubscribe` to stop).
+  with `{"type": "subscribe", "flow_run_id"}` (and `unsubscribe` to stop);
+- after `{"type": "subscribe_events"}` (until `{"type": "unsubscribe_events"}`), every event
+  recorded in the workspace as `{"type": "event", "event": {"id", "event", "occurred",
+  "resource", "related", "payload", "received"}}` (as the events API lists them). At most
+  `EVENTS_PER_SECOND` are forwarded per socket each second; the others are counted and
+  reported, at most once a second, as `{"type": "events_dropped", "count": n}` (refetch
+  through the events API to see them).
 
-Messages are hints to refetch through the API, never the data itself. Access is checked
+Run and log messages are hints to refetch through the API, never the data itself. Access is checked
 again at most every `RECHECK_SECONDS` before forwarding, so a member removed from the
 workspace stops hearing about it (and the socket closes) even without a push to close it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from typing import Any
@@ -30,10 +38,13 @@ from controlplane.core.errors import TetherError
 from controlplane.orgs.access import resolve_workspace_access
 from controlplane.orgs.principals import Principal
 from controlplane.orgs.roles import Scope
-from controlplane.realtime.live import user_live_group, workspace_live_group
+from controlplane.realtime.live import user_live_group, workspace_events_group, workspace_live_group
 
 RECHECK_SECONDS = 30.0
 MAX_SUBSCRIPTIONS = 100
+# A browser shows a feed, not a firehose: a burst beyond this many per window is counted, not sent.
+EVENTS_PER_SECOND = 100
+EVENTS_WINDOW_SECONDS = 1.0
 # A policy-violation close: the browser should not reconnect on its own.
 CLOSE_FORBIDDEN = 4403
 
@@ -71,6 +82,12 @@ class BrowserLiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.checked_at = time.monotonic()
         self.subscriptions: set[str] = set()
         self.live_groups = [workspace_live_group(workspace_id), user_live_group(user.pk)]
+        self.events_group = workspace_events_group(workspace_id)
+        self.events_subscribed = False
+        self.events_window_start = float("-inf")  # the first batch opens the first window
+        self.events_sent_in_window = 0
+        self.events_dropped = 0
+        self.dropped_notice: asyncio.Task[None] | None = None
         for group in self.live_groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -79,6 +96,13 @@ class BrowserLiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "live_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "events_subscribed", False):
+            await self.channel_layer.group_discard(self.events_group, self.channel_name)
+        notice = getattr(self, "dropped_notice", None)
+        if notice is not None:
+            notice.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await notice
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -86,8 +110,16 @@ class BrowserLiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_json({"type": "pong"})
         elif kind in ("subscribe", "unsubscribe"):
             await self._change_subscription(kind, content.get("flow_run_id"))
-        else:
-            await self.send_json({"type": "error", "message": "expected ping, subscribe or unsubscribe"})
+        elif kind == "subscribe_events" and not self.events_subscribed:
+            # Its own group: sockets that never subscribe are not sent a copy of every event.
+            await self.channel_layer.group_add(self.events_group, self.channel_name)
+            self.events_subscribed = True
+        elif kind == "unsubscribe_events" and self.events_subscribed:
+            await self.channel_layer.group_discard(self.events_group, self.channel_name)
+            self.events_subscribed = False
+        elif kind not in ("subscribe_events", "unsubscribe_events"):
+            message = "expected ping, subscribe, unsubscribe, subscribe_events or unsubscribe_events"
+            await self.send_json({"type": "error", "message": message})
 
     async def _change_subscription(self, kind: str, raw_id: Any) -> None:
         try:
@@ -125,6 +157,33 @@ class BrowserLiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if watched and await self._still_allowed():
             for run_id in watched:
                 await self.send_json({"type": "logs", "flow_run_id": run_id})
+
+    async def live_events(self, message: dict[str, Any]) -> None:
+        if not self.events_subscribed or not await self._still_allowed():
+            return
+        events: list[dict[str, Any]] = message["events"]
+        allowed = min(len(events), self._events_budget())
+        self.events_sent_in_window += allowed
+        for event in events[:allowed]:
+            await self.send_json({"type": "event", "event": event})
+        dropped = len(events) - allowed + int(message.get("omitted", 0))
+        if dropped:
+            self.events_dropped += dropped
+            if self.dropped_notice is None:
+                self.dropped_notice = asyncio.create_task(self._report_dropped_at_window_end())
+
+    def _events_budget(self) -> int:
+        now = time.monotonic()
+        if now - self.events_window_start >= EVENTS_WINDOW_SECONDS:
+            self.events_window_start, self.events_sent_in_window = now, 0
+        return max(0, EVENTS_PER_SECOND - self.events_sent_in_window)
+
+    async def _report_dropped_at_window_end(self) -> None:
+        # One notice per window, however many batches were cut: the notice must not flood either.
+        await asyncio.sleep(max(0.0, self.events_window_start + EVENTS_WINDOW_SECONDS - time.monotonic()))
+        count, self.events_dropped, self.dropped_notice = self.events_dropped, 0, None
+        if count:
+            await self.send_json({"type": "events_dropped", "count": count})
 
     async def live_access_changed(self, event: dict[str, Any]) -> None:
         self.checked_at = float("-inf")

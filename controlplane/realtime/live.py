@@ -12,12 +12,14 @@ forwards log notices only for the runs it subscribed to (see browsers.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.db import transaction
 
 from controlplane.core.channel_delivery import deliver
+
+T = TypeVar("T")
 
 
 def workspace_live_group(workspace_id: uuid.UUID) -> str:
@@ -57,3 +59,31 @@ def user_access_changed_on_commit(*, user_id: uuid.UUID) -> None:
     """Make the user's open live sockets re-check their access now (e.g. after a removal):
     those the user may no longer read close at once, instead of at the next periodic check."""
     transaction.on_commit(lambda: _send(user_live_group(user_id), {"type": "live.access_changed"}))
+
+
+# --- the event stream (browsers that sent `subscribe_events`) ----------------------------------
+
+# A channel message carries at most this many events of a batch (the rest are only counted):
+# no socket forwards more per second than this anyway (browsers.EVENTS_PER_SECOND), and a
+# batch of 1,000 large events must not become one huge Redis message.
+EVENTS_PER_MESSAGE = 100
+
+
+def workspace_events_group(workspace_id: uuid.UUID) -> str:
+    return f"tether.live-events.{workspace_id.hex}"
+
+
+def events_recorded_on_commit(
+    *, workspace_id: uuid.UUID, events: Sequence[T], represent: Callable[[Sequence[T]], list[dict[str, Any]]]
+) -> None:
+    """Send, once the transaction commits, one message with the workspace's new `events` (as
+    `represent` renders them, then: a rolled-back transaction costs nothing) to its event stream."""
+    if not events:
+        return
+    shown, omitted = events[:EVENTS_PER_MESSAGE], max(0, len(events) - EVENTS_PER_MESSAGE)
+
+    def send() -> None:
+        message = {"type": "live.events", "events": represent(shown), "omitted": omitted}
+        _send(workspace_events_group(workspace_id), message)
+
+    transaction.on_commit(send, robust=True)  # a hint that fails must not fail what committed

@@ -84,6 +84,16 @@ SERVICES.extend(
 )
 
 
+def _announce_offline_agents() -> object:
+    from controlplane.workpools.dispatch.presence import agents_announce_offline
+
+    return agents_announce_offline()
+
+
+# Agents silent for 3 heartbeats: `tether.agent.offline`, once (automations may react to it).
+SERVICES.append(PeriodicService(name="agent-presence", interval_seconds=5.0, tick=_announce_offline_agents))
+
+
 def _reap_background_leases() -> object:
     from controlplane.runs.services.background_leases import reap
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from controlplane.audit.services import audit_diff, audit_workspace_record
 from controlplane.core.errors import Conflict, ValidationFailed, unique_or_conflict
+from controlplane.events.services import event_build, events_record, resource
 from controlplane.flows.parameters import check_parameter_schema
 from controlplane.orgs.models import Workspace
 from controlplane.orgs.principals import Actor
@@ -50,6 +52,32 @@ def _audit(actor: Actor, action: str, target: WorkPool | WorkQueue, changes: dic
     audit_workspace_record(actor=actor, action=action, target=target, changes=changes)
 
 
+def _event(target: WorkPool | WorkQueue, action: str, payload: dict[str, Any] | None = None) -> None:
+    """Record `tether.work-pool.<action>` or `tether.work-queue.<action>` in the caller's transaction."""
+    if isinstance(target, WorkQueue):
+        kind, related = "work-queue", [resource("work-pool", target.pool.pk, target.pool.name)]
+    else:
+        kind, related = "work-pool", []
+    event = event_build(
+        workspace_id=target.workspace_id,
+        event=f"tether.{kind}.{action}",
+        occurred=timezone.now(),
+        resource=resource(kind, target.pk, target.name),
+        related=related,
+        payload=payload,
+    )
+    events_record([event])
+
+
+def _changed_events(target: WorkPool | WorkQueue, changes: dict[str, Any], before: dict[str, Any]) -> None:
+    changed = sorted(field for field, value in changes.items() if before[field] != value)
+    if changed:
+        # Field names only: a job template may carry values event readers should not see.
+        _event(target, "updated", {"changed": changed})
+    if "paused" in changed:
+        _event(target, "paused" if target.paused else "resumed")
+
+
 @transaction.atomic
 def work_pool_create(
     *,
@@ -82,6 +110,7 @@ def work_pool_create(
         priority=1,
     )
     _audit(actor, "work_pool.created", pool, {"name": name, "type": type})
+    _event(pool, "created", {"type": type})
     return pool
 
 
@@ -97,6 +126,7 @@ def work_pool_update(*, actor: Actor, pool: WorkPool, **changes: Any) -> WorkPoo
     audited = _audit_changes(before, changes)
     if audited:
         _audit(actor, "work_pool.updated", pool, audited)
+    _changed_events(pool, changes, before)
     return pool
 
 
@@ -107,6 +137,7 @@ def work_pool_set_paused(*, actor: Actor, pool: WorkPool, paused: bool) -> WorkP
         pool.paused = paused
         pool.save(update_fields=["paused", "updated_at"])
         _audit(actor, "work_pool.paused" if paused else "work_pool.resumed", pool)
+        _event(pool, "paused" if paused else "resumed")
     return pool
 
 
@@ -115,6 +146,7 @@ def work_pool_delete(*, actor: Actor, pool: WorkPool) -> None:
     """Delete a pool and its queues. Its deployments stay, with no pool, until given another."""
     detached = pool.deployments.count()
     _audit(actor, "work_pool.deleted", pool, {"name": pool.name, "deployments_detached": detached})
+    _event(pool, "deleted")
     pool.delete()
 
 
@@ -140,6 +172,7 @@ def work_queue_create(
             paused=paused,
         )
     _audit(actor, "work_queue.created", queue, {"pool": pool.name, "name": name, "priority": priority})
+    _event(queue, "created")
     return queue
 
 
@@ -158,6 +191,7 @@ def work_queue_update(*, actor: Actor, queue: WorkQueue, **changes: Any) -> Work
     audited = _audit_changes(before, changes)
     if audited:
         _audit(actor, "work_queue.updated", queue, audited)
+    _changed_events(queue, changes, before)
     return queue
 
 
@@ -167,6 +201,7 @@ def work_queue_set_paused(*, actor: Actor, queue: WorkQueue, paused: bool) -> Wo
         queue.paused = paused
         queue.save(update_fields=["paused", "updated_at"])
         _audit(actor, "work_queue.paused" if paused else "work_queue.resumed", queue)
+        _event(queue, "paused" if paused else "resumed")
     return queue
 
 
@@ -183,4 +218,5 @@ def work_queue_delete(*, actor: Actor, queue: WorkQueue) -> None:
     _audit(
         actor, "work_queue.deleted", queue, {"pool": queue.pool.name, "name": queue.name, "deployments_moved": moved}
     )
+    _event(queue, "deleted", {"deployments_moved": moved})
     queue.delete()

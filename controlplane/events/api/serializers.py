@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -91,6 +92,28 @@ class EventSerializer(serializers.ModelSerializer[Event]):
         model = Event
         fields = ("id", "occurred", "received", "event", "resource", "related", "payload")
         read_only_fields = fields
+
+
+def _instant(value: datetime | None) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in UTC, with a Z."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def event_representation(event: Event) -> dict[str, Any]:
+    """What EventSerializer makes of `event`, an order of magnitude faster (the live stream
+    renders every recorded batch); tests hold the two equal."""
+    return {
+        "id": str(event.id),
+        "occurred": _instant(event.occurred),
+        "received": _instant(event.received),
+        "event": event.event,
+        "resource": event.resource,
+        "related": event.related,
+        "payload": event.payload,
+    }
 
 
 class EventCountSerializer(serializers.Serializer[Any]):

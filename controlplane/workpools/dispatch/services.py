@@ -24,6 +24,7 @@ from controlplane.runs.services.flow_runs import flow_run_set_state
 from controlplane.runs.states import StateType
 from controlplane.workpools.dispatch import push
 from controlplane.workpools.dispatch.leases import LEASED_TYPES
+from controlplane.workpools.dispatch.presence import agent_seen
 from controlplane.workpools.dispatch.selectors import (
     ServedQueues,
     active_count_in_pool,
@@ -66,7 +67,7 @@ def agent_hello(
     pool = work_pool_by_name(name=pool_name)
     for queue_name in queues:
         work_queue_by_name(pool=pool, name=queue_name)
-    values = {"queues": sorted(set(queues)), "capacity": capacity, "version": version, "last_seen_at": timezone.now()}
+    values = {"queues": sorted(set(queues)), "capacity": capacity, "version": version}
     try:
         with transaction.atomic():
             agent, _ = Agent.objects.update_or_create(pool=pool, name=name, defaults={**values, "workspace": workspace})
@@ -74,6 +75,7 @@ def agent_hello(
         # Two hellos with one name raced; the other created the row: update it.
         Agent.objects.filter(pool=pool, name=name).update(**values)
         agent = Agent.objects.get(pool=pool, name=name)
+    agent_seen(agent=agent)
     return agent
 
 
@@ -170,7 +172,7 @@ def agent_claim(*, agent: Agent, capacity: int) -> list[ClaimedRun]:
     """
     timings = dispatch_timings()
     now = timezone.now()
-    Agent.objects.filter(pk=agent.pk).update(last_seen_at=now)
+    agent_seen(agent=agent, now=now)
     pool = WorkPool.objects.filter(pk=agent.pool_id, paused=False).first()
     served = served_queues(agent)
     if pool is None or capacity <= 0 or not served.ids:
@@ -245,7 +247,7 @@ def agent_heartbeat(*, agent: Agent, runs: list[tuple[uuid.UUID, int]]) -> Heart
     """Renew, in one UPDATE, every lease the agent still holds at the epoch it reports."""
     timings = dispatch_timings()
     now = timezone.now()
-    Agent.objects.filter(pk=agent.pk).update(last_seen_at=now)
+    agent_seen(agent=agent, now=now)
     reported = [run_id for run_id, _ in runs]
     if not runs:
         return HeartbeatResult(renewed=[], lost=[], cancel=[])

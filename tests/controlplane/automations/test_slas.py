@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,10 +88,12 @@ def test_freshness_fires_on_a_day_without_a_completed_run(developer: Any, world:
     _run(developer, watched, {"type": "PENDING"}, {"type": "RUNNING"}, {"type": "COMPLETED"})
     assert deadlines_evaluate(now=first_due + timedelta(seconds=1)) == 0
     bucket.refresh_from_db()
-    assert bucket.deadline == first_due + timedelta(days=1)  # the next window keeps the time of day
+    # The next window keeps the local time of day (23 or 25 h later across a DST change).
+    second_due = bucket.deadline
+    assert second_due == next_due(DeploymentSla(time_of_day=time(6, 30), timezone="Europe/Paris"), first_due)
     # Day 2: no completed run by the deadline: the action runs, once.
-    assert deadlines_evaluate(now=first_due + timedelta(days=1, seconds=1)) == 1
-    assert deadlines_evaluate(now=first_due + timedelta(days=1, seconds=2)) == 0
+    assert deadlines_evaluate(now=second_due + timedelta(seconds=1)) == 1
+    assert deadlines_evaluate(now=second_due + timedelta(seconds=2)) == 0
     assert _fired_runs(target) == 1
 
 

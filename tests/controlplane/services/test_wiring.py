@@ -21,6 +21,7 @@ from tests.support.tenants import World
 
 EXPECTED = {
     "lease-reaper",
+    "agent-presence",
     "background-lease-reaper",
     "due-run-waker",
     "scheduler",
