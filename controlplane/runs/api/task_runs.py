@@ -33,6 +33,8 @@ from controlplane.runs.states import StateType
             OpenApiParameter("flow_run_id", OpenApiTypes.UUID, many=True, description="Only these flow runs' tasks."),
             OpenApiParameter("state_type", str, enum=StateType.values, many=True),
             OpenApiParameter("background", bool, description="Only background task runs (`task.delay()`), or none."),
+            OpenApiParameter("task_key", str, description="Only runs of the task with exactly this key."),
+            OpenApiParameter("task_name", str, description="Only runs whose name contains this text (any case)."),
         ]
     )
 )

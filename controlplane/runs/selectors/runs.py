@@ -83,4 +83,8 @@ def task_runs_for(params: QueryDict) -> QuerySet[TaskRun]:
         if background not in ("true", "false"):
             raise ValidationFailed("background must be true or false.", details={"background": background})
         runs = runs.filter(background=background == "true")
+    if task_key := params.get("task_key"):
+        runs = runs.filter(task_key=task_key)
+    if task_name := params.get("task_name", "").strip():
+        runs = runs.filter(name__icontains=task_name)
     return runs

@@ -12,6 +12,7 @@ import type {
   Page,
   ServiceAccount,
   WorkspaceMember,
+  WorkspaceMemberCreateRequest,
   WorkspaceRole,
 } from './types';
 
@@ -29,6 +30,11 @@ export function removeOrgMember(org: string, memberId: string): Promise<void> {
 
 export function fetchWorkspaceMembers(ref: WorkspaceRef): Promise<Page<WorkspaceMember>> {
   return apiGet<Page<WorkspaceMember>>(wsPath(ref, 'members/', { page_size: 200 }));
+}
+
+/** Gives a user or a service account a role in this workspace (409 if it already has one). */
+export function addWorkspaceMember(ref: WorkspaceRef, body: WorkspaceMemberCreateRequest): Promise<WorkspaceMember> {
+  return apiPost<WorkspaceMember>(wsPath(ref, 'members/'), body);
 }
 
 export function changeWorkspaceRole(ref: WorkspaceRef, memberId: string, role: WorkspaceRole): Promise<WorkspaceMember> {
@@ -66,6 +72,15 @@ export function fetchApiKeys(org: string): Promise<Page<ApiKey>> {
 /** The answer holds `secret`, which no later request returns. */
 export function createApiKey(org: string, body: ApiKeyCreateRequest): Promise<ApiKeyCreated> {
   return apiPost<ApiKeyCreated>(orgPath(org, 'api-keys/'), body);
+}
+
+/** A `tether_sa_…` key of one service account; like `createApiKey`, only this answer holds `secret`. */
+export function createServiceAccountApiKey(
+  org: string,
+  serviceAccountId: string,
+  body: ApiKeyCreateRequest,
+): Promise<ApiKeyCreated> {
+  return apiPost<ApiKeyCreated>(orgPath(org, `service-accounts/${encodeURIComponent(serviceAccountId)}/api-keys/`), body);
 }
 
 export function revokeApiKey(org: string, id: string): Promise<void> {

@@ -53,6 +53,7 @@ export type WorkQueue = Schemas['WorkQueue'];
 export type Workspace = Schemas['Workspace'];
 export type WorkspaceAccess = Schemas['WorkspaceAccess'];
 export type WorkspaceMember = Schemas['WorkspaceMember'];
+export type WorkspaceMemberCreateRequest = Schemas['WorkspaceMemberCreateRequest'];
 export type WorkspaceRole = Schemas['WorkspaceRoleEnum'];
 
 /** Every list endpoint answers this cursor page (`PaginatedFlowRunList` etc. in the schema). */

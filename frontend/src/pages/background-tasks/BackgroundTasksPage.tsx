@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { fetchBackgroundTaskRuns } from '../../api/backgroundTasks';
 import { STATE_TYPES, type StateType } from '../../api/types';
 import { Card } from '../../components/Card';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { Button } from '../../components/Button';
 import { Field } from '../../components/Field';
 import { PageHeader } from '../../components/PageHeader';
 import { Pager } from '../../components/Pager';
@@ -12,21 +13,28 @@ import { Spinner } from '../../components/Spinner';
 import { StatePill } from '../../components/StatePill';
 import { formatDateTime, formatDuration, formatRelative } from '../../format/time';
 import { useWorkspaceRef } from '../../workspace/workspace';
-import { filterByTaskName, runDuration, summariseWorkers } from './backgroundFilters';
+import { runDuration, summariseWorkers } from './backgroundFilters';
 
 /** The live socket announces flow runs only, not task runs: this page polls instead. */
 export const BACKGROUND_REFRESH_MS = 5_000;
+
+/** The name filter asks the server once typing pauses, not on every key stroke. */
+const TYPING_PAUSE_MS = 300;
 
 /** Task runs queued with `.delay()`: their state, task, the worker that ran them, and when. */
 export default function BackgroundTasksPage() {
   const ref = useWorkspaceRef();
   const [stateTypes, setStateTypes] = useState<StateType[]>([]);
   const [taskName, setTaskName] = useState('');
+  const [taskKey, setTaskKey] = useState('');
   const [pageUrl, setPageUrl] = useState<string | undefined>(undefined);
+  const settledTaskName = useSettled(taskName.trim(), TYPING_PAUSE_MS);
+  const filters = { stateTypes, taskName: settledTaskName, taskKey };
   const runs = useQuery({
-    queryKey: ['background-tasks', ref, stateTypes, pageUrl],
-    queryFn: () => fetchBackgroundTaskRuns(ref, stateTypes, pageUrl),
+    queryKey: ['background-tasks', ref, filters, pageUrl],
+    queryFn: () => fetchBackgroundTaskRuns(ref, filters, pageUrl),
     refetchInterval: BACKGROUND_REFRESH_MS,
+    placeholderData: (previous) => previous,
   });
 
   function toggleState(type: StateType) {
@@ -34,9 +42,13 @@ export default function BackgroundTasksPage() {
     setPageUrl(undefined);
   }
 
-  const all = runs.data?.results ?? [];
-  const shown = filterByTaskName(all, taskName);
-  const workers = summariseWorkers(all);
+  function filterByTaskKey(key: string) {
+    setTaskKey(key);
+    setPageUrl(undefined);
+  }
+
+  const shown = runs.data?.results ?? [];
+  const workers = summariseWorkers(shown);
 
   return (
     <>
@@ -58,10 +70,21 @@ export default function BackgroundTasksPage() {
           <Field
             label="Task name"
             value={taskName}
-            onChange={(e) => setTaskName(e.target.value)}
+            onChange={(e) => {
+              setTaskName(e.target.value);
+              setPageUrl(undefined);
+            }}
             placeholder="send_email"
-            hint="Narrows the runs on this page by task key or run name."
+            hint="Runs whose task name contains this text, in any case."
           />
+          {taskKey && (
+            <div className="inline" aria-label="Task key filter" role="group">
+              <span>
+                Only task <code>{taskKey}</code>
+              </span>
+              <Button onClick={() => filterByTaskKey('')}>Show all tasks</Button>
+            </div>
+          )}
         </div>
       </div>
       {workers.length > 0 && (
@@ -107,7 +130,13 @@ export default function BackgroundTasksPage() {
               {shown.map((run) => (
                 <tr key={run.id}>
                   <td>
-                    <code>{run.task_key}</code>
+                    {taskKey === run.task_key ? (
+                      <code>{run.task_key}</code>
+                    ) : (
+                      <Button title="Show only this task's runs" onClick={() => filterByTaskKey(run.task_key)}>
+                        <code>{run.task_key}</code>
+                      </Button>
+                    )}
                     {run.name && run.name !== run.task_key && <div className="muted">{run.name}</div>}
                   </td>
                   <td>
@@ -132,6 +161,16 @@ export default function BackgroundTasksPage() {
       </Card>
     </>
   );
+}
+
+/** `value`, once it has stayed the same for `delayMs`. */
+function useSettled<T>(value: T, delayMs: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setSettled(value), delayMs);
+    return () => window.clearTimeout(timer);
+  }, [value, delayMs]);
+  return settled;
 }
 
 function Duration({ seconds }: { seconds: number | undefined }) {

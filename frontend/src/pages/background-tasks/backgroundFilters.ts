@@ -1,15 +1,5 @@
 import type { TaskRun } from '../../api/types';
 
-/**
- * Task runs whose task key or run name contains `text` (case-insensitive). The API cannot
- * filter by task name yet, so this narrows the page the server sent.
- */
-export function filterByTaskName<T extends Pick<TaskRun, 'task_key' | 'name'>>(runs: readonly T[], text: string): T[] {
-  const needle = text.trim().toLowerCase();
-  if (!needle) return [...runs];
-  return runs.filter((run) => run.task_key.toLowerCase().includes(needle) || run.name.toLowerCase().includes(needle));
-}
-
 export interface WorkerSummary {
   name: string;
   running: number;

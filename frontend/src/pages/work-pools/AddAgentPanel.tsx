@@ -4,15 +4,18 @@ import { Card } from '../../components/Card';
 import { CopyButton } from '../../components/CopyButton';
 import { useWorkspaceRef } from '../../workspace/workspace';
 import { INSTALL_METHODS, installSnippet, type InstallMethod } from './agentCommands';
+import { WorkerKeySection } from './WorkerKeySection';
+import type { IssuedWorkerKey } from './workerKey';
 
-/** Copy-paste commands to start an agent for a pool (pip, container, Kubernetes, systemd). */
+/** A worker key, issued here, and copy-paste commands to start an agent for a pool (pip, container, Kubernetes, systemd). */
 export function AddAgentPanel({ pool, onClose }: { pool: WorkPool; onClose: () => void }) {
   const { org, ws } = useWorkspaceRef();
   const apiUrl = `${window.location.origin}/api/v1/orgs/${org}/workspaces/${ws}`;
   const [method, setMethod] = useState<InstallMethod>('pip');
+  const [issued, setIssued] = useState<IssuedWorkerKey | null>(null);
   const baseId = useId();
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
-  const snippet = installSnippet(method, pool, apiUrl);
+  const snippet = installSnippet(method, pool, apiUrl, issued?.key.secret);
 
   // Arrow keys move between tabs, as in the WAI-ARIA tabs pattern.
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
@@ -37,9 +40,10 @@ export function AddAgentPanel({ pool, onClose }: { pool: WorkPool; onClose: () =
       }
     >
       <p>
-        Run these inside your network with a worker-role service-account key (Settings → Service accounts). The agent
-        only dials out: no inbound port is needed.
+        Run these inside your network with a worker-role service-account key. The agent only dials out: no inbound port
+        is needed.
       </p>
+      <WorkerKeySection poolName={pool.name} issued={issued} onIssued={setIssued} />
       <div className="tabs" role="tablist" aria-label="How to run the agent" onKeyDown={onKeyDown}>
         {INSTALL_METHODS.map((item, index) => (
           <button

@@ -1,6 +1,7 @@
 /**
  * The "Add agent" panel's copy-paste instructions, one set per way of running the agent. The
- * pool name and API URL are filled in, quoted for the shell, YAML or systemd as each needs.
+ * pool name, API URL and (once issued) the worker key are filled in, quoted for the shell, YAML
+ * or systemd as each needs.
  */
 import type { WorkPoolType } from '../../api/types';
 
@@ -53,25 +54,28 @@ export function kubernetesName(poolName: string): string {
   return `tether-agent-${slug || 'pool'}`;
 }
 
-function pipSnippet(pool: string, apiUrl: string): InstallSnippet {
+function pipSnippet(pool: string, apiUrl: string, apiKey: string | undefined): InstallSnippet {
+  const keyLine = apiKey
+    ? `export TETHER_API_KEY=${shellQuote(apiKey)}`
+    : `export TETHER_API_KEY=${KEY_PLACEHOLDER}   # a worker-role service-account key (Settings → Service accounts)`;
   return {
     commands: [
       'pip install tether',
       `export TETHER_API_URL=${shellQuote(apiUrl)}`,
-      `export TETHER_API_KEY=${KEY_PLACEHOLDER}   # a worker-role service-account key (Settings → Service accounts)`,
+      keyLine,
       'tether agent check',
       `tether agent start --pool ${shellQuote(pool)}`,
     ].join('\n'),
   };
 }
 
-function containerSnippet(pool: string, apiUrl: string, type: WorkPoolType): InstallSnippet {
+function containerSnippet(pool: string, apiUrl: string, apiKey: string, type: WorkPoolType): InstallSnippet {
   const dockerSocket = type === 'docker' ? ' \\\n  -v /var/run/docker.sock:/var/run/docker.sock' : '';
   return {
     commands: [
       "cat > .env.agent <<'EOF'",
       `TETHER_API_URL=${apiUrl}`,
-      `TETHER_API_KEY=${KEY_PLACEHOLDER}`,
+      `TETHER_API_KEY=${apiKey}`,
       'EOF',
       'chmod 600 .env.agent',
       `docker run -d --name tether-agent --restart unless-stopped --env-file .env.agent${dockerSocket} \\`,
@@ -84,7 +88,7 @@ function containerSnippet(pool: string, apiUrl: string, type: WorkPoolType): Ins
   };
 }
 
-function kubernetesSnippet(pool: string, apiUrl: string, type: WorkPoolType): InstallSnippet {
+function kubernetesSnippet(pool: string, apiUrl: string, apiKey: string, type: WorkPoolType): InstallSnippet {
   const name = kubernetesName(pool);
   const runsJobs = type === 'kubernetes';
   const manifest = [
@@ -128,7 +132,7 @@ function kubernetesSnippet(pool: string, apiUrl: string, type: WorkPoolType): In
       'kubectl create namespace tether',
       'kubectl -n tether create secret generic tether-agent \\',
       `  --from-literal=TETHER_API_URL=${shellQuote(apiUrl)} \\`,
-      `  --from-literal=TETHER_API_KEY=${KEY_PLACEHOLDER}`,
+      `  --from-literal=TETHER_API_KEY=${apiKey === KEY_PLACEHOLDER ? apiKey : shellQuote(apiKey)}`,
       `kubectl -n tether apply -f ${name}.yaml`,
       `kubectl -n tether rollout status deployment/${name}`,
     ].join('\n'),
@@ -139,7 +143,7 @@ function kubernetesSnippet(pool: string, apiUrl: string, type: WorkPoolType): In
   };
 }
 
-function systemdSnippet(pool: string, apiUrl: string): InstallSnippet {
+function systemdSnippet(pool: string, apiUrl: string, apiKey: string): InstallSnippet {
   return {
     commands: [
       'sudo useradd --system --home /var/lib/tether --shell /usr/sbin/nologin tether',
@@ -147,7 +151,7 @@ function systemdSnippet(pool: string, apiUrl: string): InstallSnippet {
       'sudo install -d -m 700 /etc/tether',
       "sudo tee /etc/tether/agent.env >/dev/null <<'EOF'",
       `TETHER_API_URL=${apiUrl}`,
-      `TETHER_API_KEY=${KEY_PLACEHOLDER}`,
+      `TETHER_API_KEY=${apiKey}`,
       'EOF',
       'sudo chmod 600 /etc/tether/agent.env',
       '# The hardened unit from the Tether repository (infra/systemd/tether-agent.service):',
@@ -164,19 +168,22 @@ function systemdSnippet(pool: string, apiUrl: string): InstallSnippet {
   };
 }
 
+/** The commands for `method`; without `apiKey` they hold a placeholder for the reader to replace. */
 export function installSnippet(
   method: InstallMethod,
   pool: { name: string; type: WorkPoolType },
   apiUrl: string,
+  apiKey?: string,
 ): InstallSnippet {
+  const key = apiKey ?? KEY_PLACEHOLDER;
   switch (method) {
     case 'pip':
-      return pipSnippet(pool.name, apiUrl);
+      return pipSnippet(pool.name, apiUrl, apiKey);
     case 'container':
-      return containerSnippet(pool.name, apiUrl, pool.type);
+      return containerSnippet(pool.name, apiUrl, key, pool.type);
     case 'kubernetes':
-      return kubernetesSnippet(pool.name, apiUrl, pool.type);
+      return kubernetesSnippet(pool.name, apiUrl, key, pool.type);
     case 'systemd':
-      return systemdSnippet(pool.name, apiUrl);
+      return systemdSnippet(pool.name, apiUrl, key);
   }
 }
