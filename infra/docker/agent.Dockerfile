@@ -1,11 +1,11 @@
-# The agent image: the `tether` package with its docker and kubernetes extras, git for git
+# The agent image: the `tether` package with its docker, kubernetes, ecs and cloud-run extras, git for git
 # sources, run as a non-root user. It opens no port. Build from the repository root:
 #   docker build -f infra/docker/agent.Dockerfile -t tether/agent:<version> .
 FROM python:3.11.14-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 COPY agent/ /src/agent/
-RUN /opt/venv/bin/pip install "/src/agent[docker,kubernetes]"
+RUN /opt/venv/bin/pip install "/src/agent[docker,kubernetes,ecs,cloud-run]"
 
 FROM python:3.11.14-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH

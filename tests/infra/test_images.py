@@ -54,6 +54,6 @@ def test_the_control_plane_image_builds_the_frontend_in() -> None:
 
 def test_the_agent_image_has_the_infrastructure_extras_and_no_port() -> None:
     steps = _instructions(DOCKER / "agent.Dockerfile")
-    assert any(op == "RUN" and "[docker,kubernetes]" in arg for op, arg in steps)
+    assert any(op == "RUN" and "[docker,kubernetes,ecs,cloud-run]" in arg for op, arg in steps)
     assert not any(op == "EXPOSE" for op, _ in steps), "the agent opens no port"
     assert any(op == "ENTRYPOINT" and "agent" in arg for op, arg in steps)
