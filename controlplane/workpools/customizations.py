@@ -7,6 +7,7 @@ refused at once with the operation named, not found when the first run starts.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -53,8 +54,15 @@ def _problem(operation: Any) -> str | None:
     return None
 
 
-def _brief(operation: Any) -> Any:
-    return {k: operation[k] for k in ("op", "path") if k in operation} if isinstance(operation, dict) else operation
+def _brief(operation: Any) -> str:
+    """The operation as JSON, only its op/path/from: the same words the agent uses when one fails to apply."""
+    shown = (
+        {k: operation[k] for k in ("op", "path", "from") if k in operation}
+        if isinstance(operation, dict)
+        else operation
+    )
+    text = json.dumps(shown, default=str)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def check_customizations(operations: Any, *, field: str = "job_variables.customizations") -> None:
