@@ -14,9 +14,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from controlplane.realtime.handshake import claim_access
+from controlplane.realtime.handshake import claim_access, handshake_user_id
+from controlplane.realtime.live import user_live_group
 from controlplane.runs.services.background_push import task_key_group
 
+CLOSE_FORBIDDEN = 4403
 TASK_KEYS_MAX = 100
 TASK_KEY_MAX_LENGTH = 255
 
@@ -40,11 +42,25 @@ class TaskWorkerConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         self.workspace_id = access.workspace.id
         self.subscribed: list[str] = []
+        self.user_groups: list[str] = []
+        user_id = await database_sync_to_async(handshake_user_id)(self.scope.get("headers", []))
+        if user_id is not None:  # a person's key: told when that person loses access
+            self.user_groups.append(user_live_group(user_id))
+            await self.channel_layer.group_add(self.user_groups[0], self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "subscribed", []):
+        for group in [*getattr(self, "subscribed", []), *getattr(self, "user_groups", [])]:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def live_access_changed(self, event: dict[str, Any]) -> None:
+        """The key's owner lost access somewhere (e.g. was removed): close unless the key still may claim here."""
+        route = self.scope["url_route"]["kwargs"]
+        access = await database_sync_to_async(claim_access)(
+            self.scope.get("headers", []), route["org_slug"], route["ws_slug"]
+        )
+        if access is None:
+            await self.close(code=CLOSE_FORBIDDEN)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
