@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from controlplane.automations.models import ActionRun, Automation, Firing
+from controlplane.core.query_params import uuid_params
 
 
 def automations_list() -> QuerySet[Automation]:
@@ -21,5 +22,5 @@ def firings_list(params: Mapping[str, Any]) -> QuerySet[Firing]:
     )
     automation_id = params.get("automation_id")
     if automation_id:
-        firings = firings.filter(automation_id=automation_id)
+        firings = firings.filter(automation_id__in=uuid_params("automation_id", [automation_id]))
     return firings

@@ -13,17 +13,27 @@ on the event loop, hop once, answer, send on the event loop. WebSockets stay asy
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import set_script_prefix
 
 from controlplane.core.channel_delivery import serve_on
+from controlplane.core.errors import error_body
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, received: int, limit: int) -> None:
+        super().__init__(f"{received} bytes over the {limit}-byte limit")
+        message = f"The request body is {received} bytes; the limit is {limit} bytes."
+        self.response = JsonResponse(error_body("payload_too_large", message, {"limit_bytes": limit}), status=413)
 
 
 class ThreadedASGIHandler(ASGIHandler):
@@ -39,6 +49,9 @@ class ThreadedASGIHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
+        except BodyTooLarge as refused:
+            await self.send_response(refused.response, send)
+            return
         loop = asyncio.get_running_loop()
         serve_on(loop)
         response = await loop.run_in_executor(self._executor, self._respond, scope, body_file)
@@ -47,6 +60,36 @@ class ThreadedASGIHandler(ASGIHandler):
         finally:
             if response.streaming:
                 await loop.run_in_executor(self._executor, response.close)
+
+    async def read_body(self, receive: Any) -> Any:
+        """The body, spooled to disk past FILE_UPLOAD_MAX_MEMORY_SIZE, refused past DATA_UPLOAD_MAX_MEMORY_SIZE.
+
+        The Content-Length check (BodySizeLimitMiddleware) cannot see a chunked body: without
+        this bound one request could park any amount on disk and then in memory. The rest of an
+        oversized body is still drained (and dropped), so the client reads the 413 instead of a
+        reset connection.
+        """
+        limit: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body_file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - the request owns it and closes it
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b"
+        )
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                body_file.close()
+                raise RequestAborted()
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received <= limit:
+                body_file.write(chunk)
+            if not message.get("more_body", False):
+                break
+        if received > limit:
+            body_file.close()
+            raise BodyTooLarge(received, limit)
+        body_file.seek(0)
+        return body_file
 
     def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
         """The whole synchronous request, on a worker thread."""

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from controlplane.core.around import AroundMiddleware
 from controlplane.core.errors import error_body
+from controlplane.core.parsers import unstorable_reason
 
 
 def _refusal(request: HttpRequest) -> JsonResponse | None:
@@ -22,8 +23,18 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+def _unstorable_query(request: HttpRequest) -> JsonResponse | None:
+    """A NUL in a query parameter reaches PostgreSQL as a filter value, which it refuses with an error."""
+    for name, values in request.GET.lists():
+        for text in (name, *values):
+            reason = unstorable_reason(text)
+            if reason:
+                return JsonResponse(error_body("invalid", f"Query parameter: {reason}", {name: [reason]}), status=400)
+    return None
+
+
 class BodySizeLimitMiddleware(AroundMiddleware):
-    """Refuse a declared body over the limit with 413 before anything reads it."""
+    """Refuse before any view: a declared body over the limit (413), unstorable text in the query string (400)."""
 
     def refuse(self, request: HttpRequest) -> HttpResponseBase | None:
-        return _refusal(request)
+        return _refusal(request) or _unstorable_query(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,6 +12,18 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
 INVALID_CURSOR = "Invalid cursor: use the `next` or `previous` link as given."
+# Cursors we issue hold an offset, a direction and one position value: far shorter than this.
+CURSOR_MAX_LENGTH = 512
+
+
+def _well_formed(encoded: str) -> bool:
+    """Strict base64 of a short ASCII query string; DRF's lenient decoding reads junk as "first page"."""
+    if len(encoded) > CURSOR_MAX_LENGTH:
+        return False
+    try:
+        return bool(base64.b64decode(encoded, validate=True).decode("ascii"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
 
 
 class TetherCursorPagination(CursorPagination):
@@ -19,6 +33,9 @@ class TetherCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
     def decode_cursor(self, request: Request) -> Any:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded and not _well_formed(encoded):
+            raise ValidationError({"cursor": [INVALID_CURSOR]})
         try:
             return super().decode_cursor(request)
         except NotFound:

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Trunc
 
 from controlplane.core.errors import ValidationFailed
+from controlplane.core.query_params import uuid_params
 from controlplane.events.models import Event, InboundWebhook
 
 COUNT_INTERVALS = ("minute", "hour", "day")
@@ -95,7 +96,7 @@ def events_filtered(params: Mapping[str, Any]) -> QuerySet[Event]:
         events = _naming_related(events, related)
     ids = _patterns(params, "id")
     if ids:
-        events = events.filter(id__in=ids)
+        events = events.filter(id__in=uuid_params("id", ids))
     return events
 
 

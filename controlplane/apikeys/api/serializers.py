@@ -12,7 +12,9 @@ from controlplane.orgs.roles import Scope
 class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
     """A key as listed: its prefix identifies it; the secret and its hash never leave the server."""
 
-    workspace: serializers.SlugRelatedField[Workspace] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    workspace: serializers.SlugRelatedField[Workspace] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     status = serializers.SerializerMethodField()
 
     class Meta:

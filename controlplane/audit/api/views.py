@@ -11,7 +11,9 @@ from controlplane.orgs.roles import Scope
 
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
-    workspace: serializers.SlugRelatedField[Workspace] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    workspace: serializers.SlugRelatedField[Workspace] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = AuditEntry

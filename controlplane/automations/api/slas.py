@@ -14,6 +14,7 @@ from controlplane.automations.api.views import WRITE_SCOPES
 from controlplane.automations.models import Automation, DeploymentSla, SlaKind
 from controlplane.automations.slas import sla_create, sla_delete, sla_update
 from controlplane.core.errors import NotFound
+from controlplane.core.query_params import uuid_params
 from controlplane.flows.models import Deployment
 from controlplane.orgs.api.base import WorkspaceViewSet
 
@@ -56,7 +57,7 @@ class SlaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceView
     def safely_get_queryset(self) -> QuerySet[DeploymentSla]:
         slas = DeploymentSla.objects.order_by("created_at", "id")
         deployment_id = self.request.query_params.get("deployment_id")
-        return slas.filter(deployment_id=deployment_id) if deployment_id else slas
+        return slas.filter(deployment_id__in=uuid_params("deployment_id", [deployment_id])) if deployment_id else slas
 
     @extend_schema(parameters=[OpenApiParameter("deployment_id", str)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

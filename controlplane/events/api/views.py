@@ -84,7 +84,7 @@ class EventViewSet(mixins.ListModelMixin, WorkspaceViewSet):
         ],
         responses=EventCountSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def counts(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """How many events (matching the filters) occurred per minute, hour or day."""
         return Response(EventCountSerializer(event_counts(request.query_params), many=True).data)

@@ -82,7 +82,10 @@ class TransferOwnershipSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class InvitationSerializer(serializers.ModelSerializer[Invitation]):
-    workspace: serializers.SlugRelatedField[Workspace] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    workspace: serializers.SlugRelatedField[Workspace] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    workspace_role = serializers.ChoiceField(choices=WorkspaceRole.choices, read_only=True, allow_blank=True)
     invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
 
     class Meta:
