@@ -1718,7 +1718,9 @@ export interface paths {
          * @description Take up to `capacity` due runs of `task_keys`, each with a lease and a new epoch.
          *
          *     With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is queued or
-         *     falls due, or the time is up (a long-poll). The answer carries the lease timings.
+         *     falls due, or the time is up (a long-poll). The answer carries the lease timings and,
+         *     when nothing was claimed, `next_due_seconds`: how long until a queued run falls due
+         *     (null if none is queued), for workers that wait on pushed wake-ups instead.
          */
         post: operations["orgs_workspaces_task_workers_claim_create"];
         delete?: never;
@@ -2050,7 +2052,7 @@ export interface components {
             readonly id: string;
             readonly name: string;
             readonly prefix: string;
-            readonly workspace: string;
+            readonly workspace: string | null;
             readonly scopes: unknown;
             /** Format: date-time */
             readonly expires_at: string | null;
@@ -2075,7 +2077,7 @@ export interface components {
             readonly id: string;
             readonly name: string;
             readonly prefix: string;
-            readonly workspace: string;
+            readonly workspace: string | null;
             readonly scopes: unknown;
             /** Format: date-time */
             readonly expires_at: string | null;
@@ -2127,7 +2129,7 @@ export interface components {
             readonly id: string;
             /** Format: date-time */
             readonly created_at: string;
-            readonly workspace: string;
+            readonly workspace: string | null;
             readonly actor_type: string;
             /** Format: uuid */
             readonly actor_id: string | null;
@@ -2669,8 +2671,8 @@ export interface components {
             /** Format: email */
             readonly email: string;
             readonly org_role: components["schemas"]["OrgRoleEnum"];
-            readonly workspace: string;
-            readonly workspace_role: components["schemas"]["WorkspaceRoleEnum"];
+            readonly workspace: string | null;
+            readonly workspace_role: components["schemas"]["WorkspaceRoleEnum"] | components["schemas"]["BlankEnum"];
             readonly status: components["schemas"]["InvitationStatusEnum"];
             /** Format: date-time */
             readonly expires_at: string;
@@ -2924,19 +2926,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Deployment"][];
-        };
-        PaginatedEventCountList: {
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
-             */
-            previous?: string | null;
-            results: components["schemas"]["EventCount"][];
         };
         PaginatedEventList: {
             /**
@@ -3664,9 +3653,12 @@ export interface components {
          * @description * `process` - Process
          *     * `docker` - Docker
          *     * `kubernetes` - Kubernetes
+         *     * `ecs` - Ecs
+         *     * `cloud-run` - Cloud Run
+         *     * `aci` - Aci
          * @enum {string}
          */
-        WorkPoolTypeEnum: "process" | "docker" | "kubernetes";
+        WorkPoolTypeEnum: "process" | "docker" | "kubernetes" | "ecs" | "cloud-run" | "aci";
         WorkQueue: {
             /** Format: uuid */
             readonly id: string;
@@ -6215,15 +6207,11 @@ export interface operations {
             query?: {
                 /** @description count per event name too */
                 by?: "event";
-                /** @description The pagination cursor value. */
-                cursor?: string;
                 /** @description names or patterns: tether.flow-run.* (comma-separate) */
                 event?: string[];
                 /** @description event ids */
                 id?: string[];
                 interval?: "day" | "hour" | "minute";
-                /** @description Number of results to return per page. */
-                page_size?: number;
                 /** @description events naming this related resource */
                 related_resource_id?: string[];
                 /** @description resource ids or patterns */
@@ -6247,7 +6235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedEventCountList"];
+                    "application/json": components["schemas"]["EventCount"][];
                 };
             };
         };
@@ -7194,6 +7182,10 @@ export interface operations {
                 /** @description Number of results to return per page. */
                 page_size?: number;
                 state_type?: ("CANCELLED" | "CANCELLING" | "COMPLETED" | "CRASHED" | "FAILED" | "PAUSED" | "PENDING" | "RUNNING" | "SCHEDULED")[];
+                /** @description Only runs of the task with exactly this key. */
+                task_key?: string;
+                /** @description Only runs whose name contains this text (any case). */
+                task_name?: string;
             };
             header?: never;
             path: {
