@@ -13,7 +13,9 @@ Sync code that async code called (a consumer's database_sync_to_async) sends on 
 loop and waits, as before: that loop may end as soon as its caller does.
 
 A message identical to one still waiting to be sent is dropped: a burst of run creations
-wakes a pool once, not once per run. A failed send is logged, never raised (RELIABILITY 36).
+wakes a pool once, not once per run. At most `MAX_SENDS_IN_FLIGHT` sends run at once per loop
+(the others queue), so a burst does not open a Redis connection per message and run out. A
+failed send is logged, never raised (RELIABILITY 36).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _server_loop: asyncio.AbstractEventLoop | None = None
 _background_loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
 _pending: set[str] = set()
+MAX_SENDS_IN_FLIGHT = 32
+_in_flight: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
 
 def serve_on(loop: asyncio.AbstractEventLoop) -> None:
@@ -63,10 +67,19 @@ def _called_from_async_code() -> bool:
     return caller is not None and caller.is_running()
 
 
+def _sends_in_flight() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    semaphore = _in_flight.get(loop)
+    if semaphore is None:  # only ever touched from its own loop: no lock needed
+        semaphore = _in_flight[loop] = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
+    return semaphore
+
+
 async def _send(layer: Any, group: str, message: dict[str, Any], key: str) -> None:
-    with _lock:
-        _pending.discard(key)
-    await layer.group_send(group, message)
+    async with _sends_in_flight():
+        with _lock:
+            _pending.discard(key)
+        await layer.group_send(group, message)
 
 
 def deliver(group: str, message: dict[str, Any]) -> None:

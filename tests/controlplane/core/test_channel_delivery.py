@@ -76,3 +76,17 @@ def test_a_failed_send_is_logged_never_raised(settings: Settings, caplog: pytest
             time.sleep(0.05)
     assert "test.lost to test.group not delivered" in caplog.text
     assert not channel_delivery._pending  # a later identical message is not swallowed
+
+
+def test_a_burst_of_distinct_messages_is_sent_with_a_bounded_number_in_flight(settings: Settings) -> None:
+    from tests.support.broken_layer import SlowChannelLayer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.support.broken_layer.SlowChannelLayer"}}
+    SlowChannelLayer.in_flight = SlowChannelLayer.most_in_flight = SlowChannelLayer.sent = 0
+    for n in range(500):
+        deliver(f"test.burst.{n}", {"type": "test.wake", "n": n})
+    deadline = time.monotonic() + 30
+    while SlowChannelLayer.sent < 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert SlowChannelLayer.sent == 500  # queued, not dropped
+    assert SlowChannelLayer.most_in_flight == channel_delivery.MAX_SENDS_IN_FLIGHT
