@@ -10,7 +10,8 @@ from controlplane.settings.env import load_settings_or_exit
 
 load_settings_or_exit()
 
-app = Celery("tether")
+# Each task id runs once, however often Redis delivers it (controlplane/core/celery_once.py).
+app = Celery("tether", task_cls="controlplane.core.celery_once:OncePerTaskId")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["controlplane.services", "controlplane.automations"])
 

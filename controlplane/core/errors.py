@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -63,6 +63,16 @@ class Conflict(TetherError):
     status_code = 409
     code = "conflict"
     default_message = "The request conflicts with the current state of the resource."
+
+
+class ServiceUnavailable(TetherError):
+    status_code = 503
+    code = "service_unavailable"
+    default_message = "The database is unreachable for a moment; retry shortly."
+
+
+# The database restarting or unreachable: clients retry a 503 (with Retry-After); a 500 says "bug".
+DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 
 class PayloadTooLarge(TetherError):
@@ -112,6 +122,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, TetherError):
         set_rollback()
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        set_rollback()
+        unavailable = ServiceUnavailable()
+        retry_after = {"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS)}
+        return Response(error_body(unavailable.code, unavailable.message), status=503, headers=retry_after)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(details={"limit_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)

@@ -223,7 +223,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Longer than any countdown we schedule, so Redis never re-delivers a waiting task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("TETHER_CELERY_VISIBILITY_TIMEOUT_SECONDS", 6 * 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # How often a worker looks for tasks whose visibility timeout passed (a dead worker's): at
+    # most every 10 s, sooner for a short timeout (kombu's default scans only every ~100 s).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT_SECONDS // 2)),
+    "unacked_restore_throttle": 1,
+}
 
 # Set by modes that use Redis (channel layer, broker, cache); /readyz checks it when set.
 REDIS_URL: str | None = None

@@ -92,8 +92,11 @@ class Reporter:
             buffer.append(entry)
             self._enqueued += 1
             if self._first_pending_at is None:
+                # The sender may be idle in an untimed wait: wake it to start this entry's interval,
+                # or the entry would wait for a full batch or the run's final flush.
                 self._first_pending_at = time.monotonic()
-            if len(self._tasks) + len(self._logs) >= self._batch_size:
+                self._cond.notify_all()
+            elif len(self._tasks) + len(self._logs) >= self._batch_size:
                 self._cond.notify_all()
 
     def _start(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django.http import Http404
 from django.urls import include, path
 from rest_framework import serializers
@@ -34,6 +35,8 @@ class Failing(APIView):
             raise Throttled(wait=2.2)
         if kind == "bug":
             raise RuntimeError("secret-internal-detail")
+        if kind == "database-down":
+            raise OperationalError("connection to server at 127.0.0.1 failed: secret-internal-detail")
         return Response({"ok": True})
 
     def post(self, request: Request, kind: str) -> Response:

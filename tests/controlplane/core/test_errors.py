@@ -103,3 +103,11 @@ def test_declared_body_over_limit_is_413_before_parsing(api_client: APIClient, s
     error = _error(response)
     assert error["code"] == "payload_too_large"
     assert error["details"] == {"limit_bytes": 2048}
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/test/fail/database-down/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert _error(response)["code"] == "service_unavailable"
+    assert "secret-internal-detail" not in response.content.decode()
