@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from controlplane.core.tenancy import tenant_scope
+from controlplane.realtime.groups import CLOSE_TRY_AGAIN_LATER, join, leave
 from controlplane.realtime.handshake import claim_access, handshake_user_id
 from controlplane.realtime.live import user_live_group
 from controlplane.workpools.dispatch.push import agent_group, pool_group
@@ -58,13 +59,13 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         user_id = await database_sync_to_async(handshake_user_id)(self.scope.get("headers", []))
         if user_id is not None:
             self.agent_groups.append(user_live_group(user_id))  # told when that person loses access
-        for group in self.agent_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if not await join(self, self.agent_groups):
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "agent_groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await leave(self, getattr(self, "agent_groups", []))
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

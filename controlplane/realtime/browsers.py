@@ -38,6 +38,7 @@ from controlplane.core.errors import TetherError
 from controlplane.orgs.access import resolve_workspace_access
 from controlplane.orgs.principals import Principal
 from controlplane.orgs.roles import Scope
+from controlplane.realtime.groups import CLOSE_TRY_AGAIN_LATER, join, leave
 from controlplane.realtime.live import user_live_group, workspace_events_group, workspace_live_group
 
 RECHECK_SECONDS = 30.0
@@ -88,16 +89,15 @@ class BrowserLiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.events_sent_in_window = 0
         self.events_dropped = 0
         self.dropped_notice: asyncio.Task[None] | None = None
-        for group in self.live_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if not await join(self, self.live_groups):
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
         await self.send_json({"type": "ready"})
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "live_groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        if getattr(self, "events_subscribed", False):
-            await self.channel_layer.group_discard(self.events_group, self.channel_name)
+        events = [self.events_group] if getattr(self, "events_subscribed", False) else []
+        await leave(self, [*getattr(self, "live_groups", []), *events])
         notice = getattr(self, "dropped_notice", None)
         if notice is not None:
             notice.cancel()
@@ -112,10 +112,12 @@ class BrowserLiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self._change_subscription(kind, content.get("flow_run_id"))
         elif kind == "subscribe_events" and not self.events_subscribed:
             # Its own group: sockets that never subscribe are not sent a copy of every event.
-            await self.channel_layer.group_add(self.events_group, self.channel_name)
+            if not await join(self, [self.events_group]):
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page polls, then reconnects
+                return
             self.events_subscribed = True
         elif kind == "unsubscribe_events" and self.events_subscribed:
-            await self.channel_layer.group_discard(self.events_group, self.channel_name)
+            await leave(self, [self.events_group])
             self.events_subscribed = False
         elif kind not in ("subscribe_events", "unsubscribe_events"):
             message = "expected ping, subscribe, unsubscribe, subscribe_events or unsubscribe_events"

@@ -14,6 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from controlplane.realtime.groups import CLOSE_TRY_AGAIN_LATER, join, leave
 from controlplane.realtime.handshake import claim_access, handshake_user_id
 from controlplane.realtime.live import user_live_group
 from controlplane.runs.services.background_push import task_key_group
@@ -46,12 +47,13 @@ class TaskWorkerConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         user_id = await database_sync_to_async(handshake_user_id)(self.scope.get("headers", []))
         if user_id is not None:  # a person's key: told when that person loses access
             self.user_groups.append(user_live_group(user_id))
-            await self.channel_layer.group_add(self.user_groups[0], self.channel_name)
+        if not await join(self, self.user_groups):
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        for group in [*getattr(self, "subscribed", []), *getattr(self, "user_groups", [])]:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await leave(self, [*getattr(self, "subscribed", []), *getattr(self, "user_groups", [])])
 
     async def live_access_changed(self, event: dict[str, Any]) -> None:
         """The key's owner lost access somewhere (e.g. was removed): close unless the key still may claim here."""
@@ -76,10 +78,10 @@ class TaskWorkerConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_json({"type": "error", "message": message})
             return
         groups = [task_key_group(self.workspace_id, key) for key in keys]
-        for group in set(self.subscribed) - set(groups):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await leave(self, set(self.subscribed) - set(groups))
+        if not await join(self, groups):
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the worker long-polls and reconnects later
+            return
         self.subscribed = groups
         await self.send_json({"type": "subscribed", "count": len(keys)})
 

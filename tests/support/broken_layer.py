@@ -27,3 +27,13 @@ class SlowChannelLayer(InMemoryChannelLayer):  # type: ignore[misc]
         await asyncio.sleep(0.01)
         cls.in_flight -= 1
         cls.sent += 1
+
+
+class UnreachableChannelLayer(InMemoryChannelLayer):  # type: ignore[misc]
+    """Every group operation fails as channels_redis does when Redis is down."""
+
+    async def group_add(self, group: str, channel: str) -> None:
+        raise ConnectionRefusedError("redis is down")
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        raise ConnectionRefusedError("redis is down")
