@@ -20,7 +20,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 TEST_ENV := DJANGO_SETTINGS_MODULE=controlplane.settings.test
 EMBEDDED_TEST_ENV := DJANGO_SETTINGS_MODULE=controlplane.settings.embedded TETHER_VAR_DIR=$(CURDIR)/var/test-embedded
 
-.PHONY: help up test bench race setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke clean
+.PHONY: help up test bench race load compare setup services lint typecheck frontend-check api-types-check migrations-check pytest smoke clean
 
 help:
 	@echo "make up      run Tether (embedded: SQLite, in-process services) at http://$(HOST):$(PORT)"
@@ -79,6 +79,14 @@ pytest: setup services
 # Issue 6's full race (10 agents, 2,000 runs): ~6 min of an idle 2-core machine, so not in `make test`.
 race: setup services
 	TETHER_RACE_RUNS=2000 $(TEST_ENV) $(BIN)/pytest tests/e2e/test_dispatch_race.py -q
+
+# RELIABILITY 40 in full: 200 simulated agents and 20 UI users for 10 minutes (tests/load; `make test` runs 45 s of it).
+load: setup services
+	$(TEST_ENV) $(PY) -m tests.load.run --minutes 10
+
+# Tether beside Prefect 3.8.8 on this machine (tests/bench/compare_prefect.py; docs/bench.md). Installs Prefect into var/.
+compare: setup services
+	$(TEST_ENV) $(PY) -m tests.bench.compare_prefect
 
 smoke: setup
 	rm -rf var/test-embedded
