@@ -16,7 +16,7 @@ from controlplane.core.celery_once import _key
 calls: list[str] = []
 
 
-@app.task(name="tests.celery_once.record")
+@app.task(name="tests.celery_once.record")  # type: ignore[untyped-decorator]
 def record(label: str) -> str:
     calls.append(label)
     if label == "fail":
@@ -31,6 +31,11 @@ def _deliver(task_id: str, label: str, *, eta: datetime | None) -> Any:
         return record(label)
     finally:
         record.pop_request()
+
+
+def _redis() -> redis.Redis:
+    assert settings.REDIS_URL
+    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +54,7 @@ def test_a_task_with_an_eta_runs_once_per_id_and_others_are_not_guarded() -> Non
     _deliver(plain, "tick-1", eta=None)
     _deliver(plain, "tick-2", eta=None)
     assert calls == ["first", "tick-1", "tick-2"]
-    assert redis.Redis.from_url(settings.REDIS_URL).ttl(_key(task_id)) > 3600
+    assert _redis().ttl(_key(task_id)) > 3600
 
 
 def test_a_failed_execution_releases_its_claim_so_the_next_delivery_runs() -> None:
@@ -57,6 +62,6 @@ def test_a_failed_execution_releases_its_claim_so_the_next_delivery_runs() -> No
     eta = datetime.now(UTC)
     with pytest.raises(RuntimeError):
         _deliver(task_id, "fail", eta=eta)
-    assert not redis.Redis.from_url(settings.REDIS_URL).exists(_key(task_id))
+    assert not _redis().exists(_key(task_id))
     assert _deliver(task_id, "retried", eta=eta) == "retried"
     assert calls == ["fail", "retried"]
