@@ -74,7 +74,7 @@ migrations-check: $(PY_STAMP)
 
 pytest: setup services
 	@infra/dev/ensure-chromium.sh
-	$(TEST_ENV) $(BIN)/pytest tests --ignore=tests/embedded -n 2 --dist loadfile
+	$(TEST_ENV) $(BIN)/pytest tests --ignore=tests/embedded -n 2 --dist loadfile --durations=30
 
 # Issue 6's full race (10 agents, 2,000 runs): ~6 min of an idle 2-core machine, so not in `make test`.
 race: setup services

@@ -1,4 +1,4 @@
-"""A Celery worker (with beat inside, one process) on a chaos plane, which a test may SIGKILL."""
+"""A Celery worker (with beat embedded) on a chaos plane, which a test may SIGKILL with its whole group."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class Worker:
 
 @contextlib.contextmanager
 def celery_worker(plane: ChaosPlane, name: str, *, beat: bool = True, **settings: str) -> Iterator[Worker]:
-    """`celery worker -B --pool threads`: the worker, its task threads and beat are one process,
-    so one SIGKILL takes all of them, as when the host or container dies."""
+    """`celery worker -B --pool threads` in its own process group: beat runs in a child process, so
+    `kill_group` takes the worker and beat together, as when the host or container dies."""
     log_path = plane.tmp / f"celery-{name}.log"
     command = [
         *(sys.executable, "-m", "celery", "-A", "controlplane.celery:app", "worker", *(["-B"] if beat else [])),
@@ -37,7 +37,9 @@ def celery_worker(plane: ChaosPlane, name: str, *, beat: bool = True, **settings
     ]
     env = {**os.environ, **plane.env, "PYTHONUNBUFFERED": "1", **settings}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     worker = Worker(process, log_path)
     try:
         wait_until(lambda: process.poll() is not None or " ready." in worker.log(), 90, worker.log())

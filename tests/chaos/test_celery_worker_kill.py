@@ -28,7 +28,7 @@ from tests.chaos.plane import ChaosPlane, Template, chaos_plane
 from tests.chaos.services import PrivateRedis
 from tests.controlplane.automations.sink import http_sink
 from tests.e2e.agent_support import wait_until
-from tests.support.processes import REPO_ROOT
+from tests.support.processes import REPO_ROOT, kill_group
 
 # The first scenario of a test process also builds the template database: minutes on a busy machine.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -64,7 +64,7 @@ def test_worker_killed_mid_webhook_runs_it_again_with_the_same_idempotency_key(p
             sent = server.http.post("events/", json=[{"event": "chaos.ping", "resource": {"tether.resource.id": "x"}}])
             assert sent.status_code == 202, sent.text
             sink.wait_for(1, timeout=60)
-            doomed.process.kill()  # SIGKILL, mid-delivery
+            kill_group(doomed.process)  # SIGKILL to the worker and its beat, mid-delivery
             doomed.process.wait(10)
         sink.hold.set()  # the dead worker's request completes; nobody reads the answer
         firing = server.get("automation-firings/")["results"][0]

@@ -21,7 +21,7 @@ import redis
 
 from tests.controlplane.automations.sink import http_sink
 from tests.e2e.agent_support import Server, control_plane
-from tests.support.processes import REPO_ROOT
+from tests.support.processes import REPO_ROOT, kill_group, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -49,20 +49,19 @@ def celery_worker(server: Server, tmp: Path, name: str) -> Iterator[subprocess.P
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env={**os.environ, **server.env}, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, **server.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its embedded beat is a child process: stopped with it
         )
     try:
         _wait(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, 90)
         assert process.poll() is None, log_path.read_text()
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, signal.SIGTERM, timeout=20)
 
 
 def _wait(check: Any, timeout: float) -> Any:
@@ -146,7 +145,7 @@ def test_killing_the_worker_between_event_and_action_neither_loses_nor_duplicate
                     return bool(row and row[0])
 
                 _wait(waiting_on_the_lock, 20)
-                first.send_signal(signal.SIGKILL)
+                kill_group(first)  # the worker and its beat, as when the host dies
                 first.wait(10)
             blocker.rollback()
         with celery_worker(server, tmp_path, "second"):

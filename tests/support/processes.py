@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,14 +49,28 @@ def wait_until_ready(process: RunningProcess, path: str = "/readyz", timeout: fl
     raise TimeoutError(f"{process.url}{path} not ready after {timeout}s:\n{process.log()}")
 
 
+def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    """Signal `process` and everything it started, when it leads its own group (see `running`):
+    uvicorn's workers and Celery's embedded beat are child processes that outlive their parent."""
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+            return
+    except ProcessLookupError:
+        return
+    process.send_signal(sig)
+
+
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT, timeout: float = 15.0) -> int:
     if process.poll() is None:
         process.send_signal(sig)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            kill_group(process)
             process.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)  # children left behind by a parent that is gone
     return process.returncode
 
 
@@ -66,7 +81,9 @@ def running(
     """Run `args` (a server listening on `port`) until the block ends, then stop it with SIGINT."""
     full_env = {**os.environ, **env}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(args, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            args, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     handle = RunningProcess(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path)
     try:
         wait_until_ready(handle, ready_path)
