@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from controlplane.workpools.serverless_variables import ACI_VARIABLES
 from tests.agent.conftest import ControlPlane
 from tests.agent.test_infrastructure_e2e import FINAL, agent, deployment, run_to_the_end
+from tests.e2e.agent_support import wait_until
 from tests.support.fake_azure import FakeAzure, Outcome, fake_azure
 from tether.agent.infrastructure import Exit, InfrastructureError, RunSpec
 from tether.agent.infrastructure.aci import (
@@ -405,6 +406,8 @@ def test_an_agent_runs_an_aci_deployment_end_to_end(
         run = run_to_the_end(control_plane, deployment_id, log)
         assert run["state_type"] == "COMPLETED", log.read_text()
         assert any("hello otter from a container group" in line["message"] for line in control_plane.logs(run["id"]))
+        # The engine reports COMPLETED before the agent's next poll reads the group's last log.
+        wait_until(lambda: f"{run['name']} finished (exit" in log.read_text(), 60, log.read_text())
         agent_output = log.read_text()
     (put,) = azure.calls("PUT")
     container = put.body["properties"]["containers"][0]["properties"]
