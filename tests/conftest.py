@@ -10,6 +10,7 @@ from django.core.cache import cache
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
+from controlplane.orgs.access_cache import clear_access_caches
 from tests.support.tenants import World, build_world
 
 
@@ -17,8 +18,10 @@ from tests.support.tenants import World, build_world
 def _fresh_cache() -> Iterator[None]:
     # allauth keeps rate-limit logs in the cache, which outlives a test's database.
     cache.clear()
+    clear_access_caches()  # a rolled-back test database takes the access generation back with it
     yield
     cache.clear()
+    clear_access_caches()
 
 
 @pytest.fixture

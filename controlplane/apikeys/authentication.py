@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +12,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from controlplane.apikeys.models import ApiKey, RunToken
-from controlplane.apikeys.tokens import KeyKind, matches, parse_key
+from controlplane.apikeys.tokens import KeyKind, hash_key, parse_key
 from controlplane.core.queries import unique_row
+from controlplane.orgs import access_cache
+from controlplane.orgs.access_cache import access_generation
 
 # Every failure says the same thing: which check failed is of use only to an attacker.
 INVALID_KEY = "Invalid, expired or revoked API key."
@@ -44,19 +47,34 @@ class ApiKeyAuthentication(BaseAuthentication):
                 raise AuthenticationFailed(INVALID_KEY)
             # No user: a run token is its own principal (orgs.principals), valid on workspace routes only.
             return None, run_token
-        key = unique_row(
-            ApiKey.dangerously_unscoped.select_related("user", "service_account").filter(prefix=parsed.lookup_prefix)
-        )
-        if key is None or not matches(token, key.secret_hash) or not key.is_usable():
-            raise AuthenticationFailed(INVALID_KEY)
+        key = _usable_key(request, token, parsed.lookup_prefix)
         principal = key.user if key.user is not None else key.service_account
-        if principal is None or not principal.is_active:
-            raise AuthenticationFailed(INVALID_KEY)
+        assert principal is not None
         _touch(key)
         return principal, key
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="tether"'
+
+
+def _usable_key(request: Request, token: str, lookup_prefix: str) -> ApiKey:
+    """The key with its principal, from this process's cache while nothing about access changed."""
+    token_hash = hash_key(token)
+    generation = access_generation(request)
+    key: ApiKey | None = access_cache.keys.get(token_hash, generation)
+    if key is None:
+        key = unique_row(
+            ApiKey.dangerously_unscoped.select_related("user", "service_account").filter(prefix=lookup_prefix)
+        )
+        if key is None or not hmac.compare_digest(token_hash, key.secret_hash):
+            raise AuthenticationFailed(INVALID_KEY)
+        principal = key.user if key.user is not None else key.service_account
+        if principal is None or not principal.is_active:
+            raise AuthenticationFailed(INVALID_KEY)
+        access_cache.keys.put(token_hash, generation, key)
+    if not key.is_usable():  # expiry comes with time, not with a write: checked on every use
+        raise AuthenticationFailed(INVALID_KEY)
+    return key
 
 
 def _touch(key: ApiKey) -> None:

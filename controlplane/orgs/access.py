@@ -7,13 +7,16 @@ single query (the tenant row with the caller's roles as subqueries): it runs on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import copy
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 
 from controlplane.core.errors import NotFound
 from controlplane.core.queries import unique_row
+from controlplane.orgs import access_cache
+from controlplane.orgs.access_cache import access_generation
 from controlplane.orgs.models import Organization, OrgMembership, Workspace, WorkspaceMembership
 from controlplane.orgs.principals import Principal
 from controlplane.orgs.roles import (
@@ -23,6 +26,8 @@ from controlplane.orgs.roles import (
     Scope,
     WorkspaceRole,
 )
+
+_Tenant = TypeVar("_Tenant", Organization, Workspace)
 
 # Not a membership role: what a run token acts as (its scopes are fixed, see apikeys.run_tokens).
 RUN_TOKEN_ROLE = "run"  # noqa: S105 - a role name, not a secret
@@ -129,3 +134,40 @@ def resolve_workspace_access(principal: Principal, org_slug: str, ws_slug: str) 
         raise NotFound()
     scopes = _key_scopes(principal, WORKSPACE_ROLE_SCOPES[role])
     return WorkspaceAccess(organization=workspace.organization, workspace=workspace, role=role, scopes=scopes)
+
+
+def cached_workspace_access(request: Any, principal: Principal, org_slug: str, ws_slug: str) -> WorkspaceAccess:
+    """resolve_workspace_access, remembered per API key (sessions and run tokens always ask the database)."""
+    key = principal.api_key
+    if key is None:
+        return resolve_workspace_access(principal, org_slug, ws_slug)
+    generation = access_generation(request)
+    cache_key = ("workspace", key.pk, org_slug, ws_slug)
+    found: WorkspaceAccess | None = access_cache.accesses.get(cache_key, generation)
+    if found is None:
+        found = resolve_workspace_access(principal, org_slug, ws_slug)
+        access_cache.accesses.put(cache_key, generation, found)
+    organization = _own_copy(found.organization)
+    workspace = _own_copy(found.workspace)
+    workspace.organization = organization
+    return replace(found, organization=organization, workspace=workspace)
+
+
+def cached_org_access(request: Any, principal: Principal, org_slug: str) -> OrgAccess:
+    """resolve_org_access, remembered per API key."""
+    key = principal.api_key
+    if key is None:
+        return resolve_org_access(principal, org_slug)
+    generation = access_generation(request)
+    cache_key = ("organization", key.pk, org_slug)
+    found: OrgAccess | None = access_cache.accesses.get(cache_key, generation)
+    if found is None:
+        found = resolve_org_access(principal, org_slug)
+        access_cache.accesses.put(cache_key, generation, found)
+    return replace(found, organization=_own_copy(found.organization))
+
+
+def _own_copy(instance: _Tenant) -> _Tenant:
+    # Services change the instances they are given (a rename saves the workspace it got); a
+    # cached one must never carry one request's unsaved change into another.
+    return copy.copy(instance)

@@ -135,3 +135,18 @@ class Invitation(OrganizationOwnedModel):
                 name="invitation_workspace_role_together",
             )
         ]
+
+
+class AccessGeneration(models.Model):
+    """One row whose value the database bumps whenever anything that decides access changes.
+
+    Triggers (migration 0003, PostgreSQL) keep it exact: keys, users, service accounts,
+    organisations, workspaces and memberships, whatever code path writes them. The access
+    cache (orgs/access_cache.py) trusts an entry only while this value is the one it was filled at.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"access generation {self.value}"

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from controlplane.core.ratelimit import limits_for, take
 from controlplane.core.tenancy import TenantContext, enter_tenant, leave_tenant
-from controlplane.orgs.access import OrgAccess, WorkspaceAccess, resolve_org_access, resolve_workspace_access
+from controlplane.orgs.access import OrgAccess, WorkspaceAccess, cached_org_access, cached_workspace_access
 from controlplane.orgs.principals import Actor, Principal, actor_from_request, principal_from_request
 from controlplane.orgs.roles import Scope
 
@@ -170,14 +170,14 @@ class _OrgMixin(_TenantMixin):
     access: OrgAccess
 
     def resolve_access(self, kwargs: Mapping[str, Any]) -> OrgAccess:
-        return resolve_org_access(self.principal, kwargs["org_slug"])
+        return cached_org_access(self.request, self.principal, kwargs["org_slug"])  # type: ignore[attr-defined]
 
 
 class _WorkspaceMixin(_TenantMixin):
     access: WorkspaceAccess
 
     def resolve_access(self, kwargs: Mapping[str, Any]) -> WorkspaceAccess:
-        return resolve_workspace_access(self.principal, kwargs["org_slug"], kwargs["ws_slug"])
+        return cached_workspace_access(self.request, self.principal, kwargs["org_slug"], kwargs["ws_slug"])  # type: ignore[attr-defined]
 
 
 class OrgViewSet(_OrgMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
