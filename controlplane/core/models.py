@@ -37,10 +37,13 @@ class WorkspaceOwnedModel(TimestampedModel):
         default_manager_name = "objects"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        self.check_tenant()
+        super().save(*args, **kwargs)
+
+    def check_tenant(self) -> None:
         context = current_tenant()
         if context is not None and context.workspace_id not in (None, self.workspace_id):
             raise TenantContextMissing("refusing to save a row of another workspace than the one in scope")
-        super().save(*args, **kwargs)
 
 
 class OrganizationOwnedModel(TimestampedModel):
@@ -56,7 +59,10 @@ class OrganizationOwnedModel(TimestampedModel):
         default_manager_name = "objects"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        self.check_tenant()
+        super().save(*args, **kwargs)
+
+    def check_tenant(self) -> None:
         context = current_tenant()
         if context is not None and context.organization_id != self.organization_id:
             raise TenantContextMissing("refusing to save a row of another organisation than the one in scope")
-        super().save(*args, **kwargs)

@@ -83,8 +83,13 @@ def events_record(events: list[Event]) -> None:
     """
     if events:
         Event.dangerously_unscoped.bulk_create(events, ignore_conflicts=True)
-        _notify_listeners()
-        _stream_live(events)
+        events_announce(events)
+
+
+def events_announce(events: list[Event]) -> None:
+    """What follows the insert of `events` (done by events_record, or by a caller's combined INSERT)."""
+    _notify_listeners()
+    _stream_live(events)
 
 
 def _stream_live(events: list[Event]) -> None:

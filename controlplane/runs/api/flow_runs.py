@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from controlplane.core.errors import Forbidden, NotFound, TetherError
 from controlplane.core.pagination import TetherCursorPagination
-from controlplane.core.queries import unique_row
+from controlplane.core.queries import workspace_row_with_parent
 from controlplane.flows.models import Deployment
 from controlplane.orgs.api.base import WorkspaceViewSet
 from controlplane.orgs.roles import Scope
@@ -25,11 +25,17 @@ from controlplane.runs.api.serializers import (
     OrchestrationResultSerializer,
     SetStateSerializer,
     StateHistorySerializer,
+    flow_run_row_representation,
     state_spec,
 )
 from controlplane.runs.models import FlowRun
 from controlplane.runs.orchestration.context import OrchestrationResult, ResultStatus
-from controlplane.runs.selectors.runs import FLOW_RUN_ORDERINGS, flow_run_counts_by_state, flow_runs_filtered
+from controlplane.runs.selectors.runs import (
+    FLOW_RUN_ORDERINGS,
+    flow_run_counts_by_state,
+    flow_run_rows,
+    flow_runs_filtered,
+)
 from controlplane.runs.services.flow_runs import (
     FlowRunRequest,
     flow_run_cancel,
@@ -88,7 +94,9 @@ class FlowRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
 
     @extend_schema(parameters=[*FILTERS, OpenApiParameter("sort", str, enum=list(FLOW_RUN_ORDERINGS))])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(flow_run_rows(self.get_queryset()))
+        assert page is not None  # every list is paginated
+        return self.get_paginated_response([flow_run_row_representation(row) for row in page])
 
     @extend_schema(request=FlowRunCreateSerializer, responses={201: FlowRunSerializer, 200: FlowRunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -102,7 +110,7 @@ class FlowRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Workspace
         values = data.validated_data
         deployment = None
         if "deployment_id" in values:
-            deployment = unique_row(Deployment.objects.select_related("flow").filter(pk=values["deployment_id"]))
+            deployment = workspace_row_with_parent(Deployment, "flow", values["deployment_id"])
             if deployment is None:
                 raise NotFound("Deployment not found.")
         outcome = flow_run_create(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -7,6 +8,7 @@ from rest_framework import serializers
 
 from controlplane.runs.models import FlowRun, FlowRunState, TaskRun, TaskRunState
 from controlplane.runs.orchestration.context import OrchestrationResult, StateSpec
+from controlplane.runs.selectors.runs import FLOW_RUN_ROW_COLUMNS
 from controlplane.runs.states import NAMED_STATE_TYPES, StateType
 
 STATE_DETAIL_KEYS = 50
@@ -107,35 +109,52 @@ class FlowRunSerializer(serializers.ModelSerializer[FlowRun]):
         runs are the hottest payload (every create, every list of 200), and DRF's per-field
         machinery costs more than the query that loaded them."""
         run = instance
-        deployment = run.deployment if run.deployment_id else None
-        return {
-            "id": str(run.id),
-            "name": run.name,
-            "flow_id": _text(run.flow_id),
-            "flow_name": run.flow.name,
-            "deployment_id": _text(run.deployment_id),
-            "deployment_name": deployment.name if deployment is not None else None,
-            "state": self.get_state(run),
-            "state_type": run.state_type,
-            "state_name": run.state_name,
-            "parameters": run.parameters,
-            "tags": run.tags,
-            "idempotency_key": run.idempotency_key,
-            "parent_task_run_id": _text(run.parent_task_run_id),
-            "work_pool_id": _text(run.work_pool_id),
-            "work_queue_id": _text(run.work_queue_id),
-            "job_variables": run.job_variables,
-            "expected_start_time": _instant(run.expected_start_time),
-            "next_scheduled_start_time": _instant(run.next_scheduled_start_time),
-            "start_time": _instant(run.start_time),
-            "end_time": _instant(run.end_time),
-            "total_run_time": run.total_run_time,
-            "run_count": run.run_count,
-            "max_retries": run.max_retries,
-            "epoch": run.epoch,
-            "created_at": _instant(run.created_at),
-            "updated_at": _instant(run.updated_at),
-        }
+        row = {column: getattr(run, column) for column in FLOW_RUN_ROW_COLUMNS}
+        row["flow_name"] = run.flow.name
+        row["deployment_name"] = run.deployment.name if run.deployment_id and run.deployment else None
+        return flow_run_row_representation(row)
+
+
+def flow_run_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
+    """FlowRunSerializer's payload from a row of FLOW_RUN_ROW_COLUMNS, `flow_name` and `deployment_name`.
+
+    Lists build it from `.values()` rows: a page of 200 runs spent a third of its time making
+    model instances it only read attributes from.
+    """
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "flow_id": _text(row["flow_id"]),
+        "flow_name": row["flow_name"],
+        "deployment_id": _text(row["deployment_id"]),
+        "deployment_name": row["deployment_name"],
+        "state": {
+            "type": row["state_type"],
+            "name": row["state_name"],
+            "timestamp": row["state_timestamp"],
+            "message": row["state_message"],
+            "details": row["state_details"],
+        },
+        "state_type": row["state_type"],
+        "state_name": row["state_name"],
+        "parameters": row["parameters"],
+        "tags": row["tags"],
+        "idempotency_key": row["idempotency_key"],
+        "parent_task_run_id": _text(row["parent_task_run_id"]),
+        "work_pool_id": _text(row["work_pool_id"]),
+        "work_queue_id": _text(row["work_queue_id"]),
+        "job_variables": row["job_variables"],
+        "expected_start_time": _instant(row["expected_start_time"]),
+        "next_scheduled_start_time": _instant(row["next_scheduled_start_time"]),
+        "start_time": _instant(row["start_time"]),
+        "end_time": _instant(row["end_time"]),
+        "total_run_time": row["total_run_time"],
+        "run_count": row["run_count"],
+        "max_retries": row["max_retries"],
+        "epoch": row["epoch"],
+        "created_at": _instant(row["created_at"]),
+        "updated_at": _instant(row["updated_at"]),
+    }
 
 
 def _text(value: object) -> str | None:

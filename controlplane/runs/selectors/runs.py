@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 
@@ -15,6 +15,36 @@ from controlplane.runs.models import FlowRun, TaskRun
 from controlplane.runs.states import StateType
 
 FLOW_RUN_ORDERINGS = {"-created": ("-created_at", "-id"), "created": ("created_at", "id")}
+
+# What a run's payload is made of: its columns as `.values()` gives them, plus two names.
+FLOW_RUN_ROW_COLUMNS = (
+    "id",
+    "name",
+    "flow_id",
+    "deployment_id",
+    "state_type",
+    "state_name",
+    "state_timestamp",
+    "state_message",
+    "state_details",
+    "parameters",
+    "tags",
+    "idempotency_key",
+    "parent_task_run_id",
+    "work_pool_id",
+    "work_queue_id",
+    "job_variables",
+    "expected_start_time",
+    "next_scheduled_start_time",
+    "start_time",
+    "end_time",
+    "total_run_time",
+    "run_count",
+    "max_retries",
+    "epoch",
+    "created_at",
+    "updated_at",
+)
 
 
 def _datetime(params: QueryDict, name: str) -> Any:
@@ -32,6 +62,14 @@ def _uuids(param: str, values: list[str]) -> list[uuid.UUID]:
         return [uuid.UUID(value) for value in values]
     except ValueError:
         raise ValidationFailed(f"{param} must be UUIDs.", details={param: values}) from None
+
+
+def flow_run_rows(runs: QuerySet[FlowRun]) -> QuerySet[FlowRun, dict[str, Any]]:
+    """Runs as FLOW_RUN_ROW_COLUMNS rows with their flow's and deployment's names (what lists show)."""
+    rows: QuerySet[FlowRun, dict[str, Any]] = runs.values(
+        *FLOW_RUN_ROW_COLUMNS, flow_name=F("flow__name"), deployment_name=F("deployment__name")
+    )
+    return rows
 
 
 def flow_runs_filtered(params: QueryDict) -> QuerySet[FlowRun]:

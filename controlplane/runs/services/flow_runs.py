@@ -12,8 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from controlplane.core.errors import Conflict, NotFound, ValidationFailed
+from controlplane.core.inserts import Row, insert_rows
 from controlplane.core.queries import unique_row
-from controlplane.events.services import event_build, events_record, resource
+from controlplane.events.models import Event
+from controlplane.events.services import event_build, events_announce, events_record, resource
 from controlplane.flows.models import Deployment, Flow
 from controlplane.flows.parameters import validate_parameters
 from controlplane.orgs.models import Workspace
@@ -63,6 +65,10 @@ class FlowRunCreated:
 
 
 def _flow_run_event(run: FlowRun, initial: StateSpec | None, final: StateSpec, at: Any) -> None:
+    events_record([_flow_run_event_build(run, initial, final, at)])
+
+
+def _flow_run_event_build(run: FlowRun, initial: StateSpec | None, final: StateSpec, at: Any) -> Event:
     related = [resource("flow", run.flow_id, run.flow.name)]
     if run.deployment_id:
         related.append(resource("deployment", run.deployment_id))
@@ -71,20 +77,16 @@ def _flow_run_event(run: FlowRun, initial: StateSpec | None, final: StateSpec, a
     if run.work_queue_id:
         related.append(resource("work-queue", run.work_queue_id))
     related.extend({"tether.resource.id": f"tether.tag.{tag}", "tether.resource.role": "tag"} for tag in run.tags)
-    events_record(
-        [
-            event_build(
-                workspace_id=run.workspace_id,
-                event=f"tether.flow-run.{final.name}",
-                occurred=at,
-                resource=resource("flow-run", run.id, run.name, **{"tether.state-type": final.type}),
-                related=related,
-                payload={
-                    "initial_state": {"type": initial.type, "name": initial.name} if initial else None,
-                    "validated_state": {"type": final.type, "name": final.name, "message": final.message[:1000]},
-                },
-            )
-        ]
+    return event_build(
+        workspace_id=run.workspace_id,
+        event=f"tether.flow-run.{final.name}",
+        occurred=at,
+        resource=resource("flow-run", run.id, run.name, **{"tether.state-type": final.type}),
+        related=related,
+        payload={
+            "initial_state": {"type": initial.type, "name": initial.name} if initial else None,
+            "validated_state": {"type": final.type, "name": final.name, "message": final.message[:1000]},
+        },
     )
 
 
@@ -132,9 +134,16 @@ def _parameters(request: FlowRunRequest) -> dict[str, Any]:
     return merged
 
 
-@transaction.atomic
 def flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunRequest) -> FlowRunCreated:
     """Create a run (from a deployment, or ad hoc for a flow run locally). Same key, same body → same run."""
+    if request.deployment is not None and not request.idempotency_key and not request.parent_task_run_id:
+        # The common case writes with one statement, atomic by itself: no transaction needed.
+        return _flow_run_create(workspace=workspace, actor=actor, request=request)
+    with transaction.atomic():
+        return _flow_run_create(workspace=workspace, actor=actor, request=request)
+
+
+def _flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunRequest) -> FlowRunCreated:
     if request.idempotency_key:
         found = _existing_for_key(request)
         if found is not None:
@@ -172,10 +181,19 @@ def flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunReque
         raise ValidationFailed(f"The initial state was refused: {ctx.reason}", details={"state": proposed.type})
     book_state(run, None, ctx.proposed, now)
     on_flow_run_state(run, ctx.proposed)
+    rows = [
+        Row(run),
+        Row(
+            FlowRunState(
+                flow_run=run, type=run.state_type, name=run.state_name, timestamp=now, details=ctx.proposed.details
+            )
+        ),
+        Row(event := _flow_run_event_build(run, None, ctx.proposed, now), skip_conflicts=True),
+    ]
     if request.idempotency_key:
         try:
             with transaction.atomic():
-                run.save(force_insert=True)
+                insert_rows(rows)
         except IntegrityError:
             # Another request with the same key won the race: answer with its run.
             found = _existing_for_key(request)
@@ -183,11 +201,8 @@ def flow_run_create(*, workspace: Workspace, actor: Actor, request: FlowRunReque
                 raise
             return found
     else:
-        run.save(force_insert=True)
-    FlowRunState.objects.create(
-        flow_run=run, type=run.state_type, name=run.state_name, timestamp=now, details=ctx.proposed.details
-    )
-    _flow_run_event(run, None, ctx.proposed, now)
+        insert_rows(rows)
+    events_announce([event])
     _announce(run)
     return FlowRunCreated(run=run, created=True)
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
-from controlplane.runs.api.serializers import FlowRunSerializer
+from controlplane.runs.api.serializers import FlowRunSerializer, flow_run_row_representation
 from controlplane.runs.models import FlowRun
+from controlplane.runs.selectors.runs import flow_run_rows
 from controlplane.runs.states import StateType
 from controlplane.workpools.models import WorkPool, WorkQueue
 from tests.support.runs import in_prod, make_deployment, make_run
@@ -23,6 +24,11 @@ def _declared(run: FlowRun) -> bytes:
 
 def _fast(run: FlowRun) -> bytes:
     return bytes(JSONRenderer().render(FlowRunSerializer(run).data))
+
+
+def _listed(run: FlowRun) -> bytes:
+    (row,) = flow_run_rows(FlowRun.objects.filter(pk=run.pk))
+    return bytes(JSONRenderer().render(flow_run_row_representation(row)))
 
 
 def test_hand_built_payload_equals_the_declared_fields(world: World) -> None:
@@ -53,4 +59,5 @@ def test_hand_built_payload_equals_the_declared_fields(world: World) -> None:
         for run in runs:
             for loaded in (run, FlowRun.objects.select_related("flow", "deployment").get(pk=run.pk)):
                 assert _fast(loaded) == _declared(loaded)
+            assert _listed(run) == _declared(run)
     assert set(FlowRunSerializer(runs[0]).data) == set(FlowRunSerializer.Meta.fields)
