@@ -97,6 +97,11 @@ STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
 # Worker threads that run HTTP requests (controlplane/core/asgi_http.py); keep it at or below
 # the database pool size.
 TETHER_HTTP_THREADS = env_int("TETHER_HTTP_THREADS", 16, minimum=1)
+# Claims that may wait at once (long-polls, agents' and task workers' together) in each web
+# process (controlplane/core/long_polls.py); each holds one of the threads above while it
+# waits. A long-poll beyond the cap claims once without waiting and answers at once with
+# `retry_after_seconds`. Keep it well below TETHER_HTTP_THREADS.
+TETHER_LONG_POLLS_PER_PROCESS = env_int("TETHER_LONG_POLLS_PER_PROCESS", max(1, TETHER_HTTP_THREADS // 2), minimum=1)
 
 # Rate limits per API request (controlplane/core/ratelimit.py): requests a second for each
 # credential (API key, run token, signed-in user) and for each organisation, with bursts of

@@ -26,6 +26,8 @@ class Recorder:
     # WebSocket control channels that failed to open or dropped: the agent falls back to
     # long-polls, so they are not request errors; reported on their own (docs/bench.md).
     channel_failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Long-polls the server answered at once because its per-process cap of waiting claims was full.
+    long_polls_refused: int = 0
 
     def ok(self, kind: str, seconds: float, *, counted: bool = True) -> None:
         self.requests += 1
@@ -154,6 +156,12 @@ class LoadResult:
             )
         for kind, samples in sorted(recorder.held.items()):
             print(f"# {kind:<22} {len(samples):>7} answered (a long-poll: its time is its wait)", flush=True)
+        if recorder.long_polls_refused:
+            print(
+                f"# {'':<22} {recorder.long_polls_refused:>7} of them refused their wait (the server's cap), "
+                "retried after `retry_after_seconds`",
+                flush=True,
+            )
         for cause, count in sorted(recorder.failures.items()):
             print(f"# failed: {cause} x{count}", flush=True)
         for cause, count in sorted(recorder.channel_failures.items()):

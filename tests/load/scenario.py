@@ -3,10 +3,13 @@
 A simulated agent speaks the dispatch protocol a real `tether agent start` speaks (hello,
 WebSocket control channel, claims, heartbeats) and plays the engine's part for the runs it
 claims (RUNNING, a few log lines, COMPLETED, with the run token and epoch), without starting
-a process: the load is on the control plane, not on this machine's process table. A share of
-agents has no control channel (a proxy that refuses WebSockets) and long-polls its claims,
-as the real agent falls back to. A UI user makes the dashboard's and the runs pages' calls
-(frontend/src/pages/dashboard, flow-runs, flow-run) every few seconds.
+a process: the load is on the control plane, not on this machine's process table. Like the
+real agent, one whose control channel is not open after 2 s long-polls its claims until it
+is, and a share of agents has no control channel at all (a proxy that refuses WebSockets)
+and long-polls for good. A long-poll the server refuses to hold (its per-process cap,
+`retry_after_seconds` in the answer) is retried after that long, as the real agent does. A
+UI user makes the dashboard's and the runs pages' calls (frontend/src/pages/dashboard,
+flow-runs, flow-run) every few seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from websockets.exceptions import WebSocketException
 from tests.load.metrics import Recorder
 
 LOG_LINES_PER_RUN = 3
+# How long the real agent gives its control channel to open before it long-polls (tether.agent.worker).
+CHANNEL_GRACE_SECONDS = 2.0
 # Each actor has its own connections, as each real agent and browser has: one client shared
 # by all would make the client's connection pool, not the server, the bottleneck.
 ACTOR_CLIENT: contextvars.ContextVar[httpx.AsyncClient] = contextvars.ContextVar("actor_client")
@@ -44,8 +49,9 @@ class LoadConfig:
     heartbeat_seconds: float = 5.0
     # Real agents claim on a wake-up and on a 5 s safety timer (tether.agent.config.DEFAULT_CLAIM_INTERVAL).
     claim_interval_seconds: float = 5.0
-    # Each long-poll holds one of the server's HTTP threads for its wait (TETHER_HTTP_THREADS per
-    # web process): a few agents behind a WebSocket-refusing proxy, not the whole fleet.
+    # Agents behind a WebSocket-refusing proxy: they long-poll for good. (Every agent long-polls
+    # while its channel is not open; the server holds only TETHER_LONG_POLLS_PER_PROCESS of
+    # them at once and answers the others at once with `retry_after_seconds`.)
     long_poll_share: float = 0.05
     long_poll_seconds: float = 20.0
     ui_interval_seconds: float = 5.0
@@ -183,16 +189,13 @@ class SimulatedAgent:
 
     async def claims(self) -> None:
         load = self.load
+        if not self.long_poll:
+            # As the real agent: a first claim as a long-poll would not hear the first wake-up,
+            # so the channel gets a moment to open (its opening sets `wake`).
+            await self.pause_until_woken(CHANNEL_GRACE_SECONDS)
         while not load.stopping.is_set():
-            if not self.long_poll and not self.pushed:
-                # The real agent gives its channel 2 s, then long-polls until it opens. Under a
-                # start-up burst on a slow machine most channels take longer, and each long-poll
-                # holds a server thread for its wait (docs/bench.md): this agent waits instead,
-                # so the run measures the fleet's steady state, not that burst.
-                self.wake.clear()
-                await self.pause_until_woken(load.config.claim_interval_seconds)
-                continue
-            wait_seconds = load.config.long_poll_seconds if self.long_poll else 0.0
+            pushed = self.pushed
+            wait_seconds = 0.0 if pushed else load.config.long_poll_seconds
             self.wake.clear()  # a wake-up during the claim is not lost
             answer = await load.call(
                 "agent.claim",
@@ -207,10 +210,16 @@ class SimulatedAgent:
                 await self.execute(claimed)
             if runs:
                 continue
-            if not self.long_poll:
+            refused_for = float((answer or {}).get("retry_after_seconds") or 0.0)
+            if refused_for > 0:
+                load.recorder.long_polls_refused += 1
+            if pushed:
                 await self.pause_until_woken(load.config.claim_interval_seconds)
+            elif refused_for > 0:
+                # The server held no place for this long-poll: back when it said, or when the channel opens.
+                await self.pause_until_woken(refused_for)
             elif answer is None:
-                await load.pause(1.0)  # a failed long-poll: do not spin
+                await self.pause_until_woken(1.0)  # a failed long-poll: do not spin
 
     async def pause_until_woken(self, seconds: float) -> None:
         waiting = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(self.load.stopping.wait())]

@@ -221,6 +221,38 @@ class TaskWorkerClaimSerializer(serializers.Serializer[dict[str, Any]]):
     wait_seconds = serializers.FloatField(min_value=0, max_value=MAX_WAIT_SECONDS, required=False, default=0)
 
 
+class ClaimedTaskRunSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    task_key = serializers.CharField()
+    parameters = serializers.DictField()
+    parameters_ref = serializers.CharField(allow_blank=True)
+    result_storage = serializers.CharField(allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    epoch = serializers.IntegerField()
+    run_count = serializers.IntegerField()
+    max_retries = serializers.IntegerField()
+    lease_expires_at = serializers.DateTimeField()
+
+
+class TaskWorkerTimingsSerializer(serializers.Serializer[Any]):
+    heartbeat_seconds = serializers.IntegerField()
+    lease_seconds = serializers.IntegerField()
+
+
+class TaskWorkerClaimResultSerializer(serializers.Serializer[Any]):
+    next_due_seconds = serializers.FloatField(
+        allow_null=True,
+        help_text="When nothing was claimed: seconds until a queued run falls due; null if none is queued.",
+    )
+    task_runs = ClaimedTaskRunSerializer(many=True)
+    timings = TaskWorkerTimingsSerializer()
+    retry_after_seconds = serializers.FloatField(
+        help_text="0, or, when the server refused this long-poll its wait (too many waiting) and it claimed "
+        "nothing: how long to wait before the next claim."
+    )
+
+
 class TaskWorkerHeartbeatRunSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     epoch = serializers.IntegerField(min_value=0)
@@ -246,7 +278,7 @@ class TaskWorkerViewSet(WorkspaceViewSet):
     def safely_get_queryset(self) -> QuerySet[TaskRun]:
         return TaskRun.objects.none()
 
-    @extend_schema(request=TaskWorkerClaimSerializer, responses={200: dict[str, Any]})
+    @extend_schema(request=TaskWorkerClaimSerializer, responses=TaskWorkerClaimResultSerializer)
     @action(detail=False, methods=["post"], pagination_class=None)
     def claim(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Take up to `capacity` due runs of `task_keys`, each with a lease and a new epoch.
@@ -254,23 +286,27 @@ class TaskWorkerViewSet(WorkspaceViewSet):
         With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is queued or
         falls due, or the time is up (a long-poll). The answer carries the lease timings and,
         when nothing was claimed, `next_due_seconds`: how long until a queued run falls due
-        (null if none is queued), for workers that wait on pushed wake-ups instead.
+        (null if none is queued), for workers that wait on pushed wake-ups instead. A server
+        holds only so many waiting claims at once: beyond that a long-poll answers at once, and
+        when it claimed nothing `retry_after_seconds` (> 0) says how long to wait before claiming again.
         """
         data = TaskWorkerClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        claimed = background_tasks_claim_waiting(
+        answer = background_tasks_claim_waiting(
             worker_id=values["worker_id"],
             worker_name=values["worker_name"],
             task_keys=values["task_keys"],
             capacity=values["capacity"],
             wait_seconds=values["wait_seconds"],
         )
+        claimed = answer.task_runs
         timings = dispatch_timings()
         next_due = None if claimed else seconds_until_next_due(values["task_keys"])
         return Response(
             {
                 "next_due_seconds": next_due,
+                "retry_after_seconds": answer.retry_after_seconds,
                 "task_runs": [
                     {
                         "id": str(item.run.id),

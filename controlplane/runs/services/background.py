@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from controlplane.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from controlplane.core.long_polls import LONG_POLLS, refused_retry_after_seconds
 from controlplane.flows.parameters import check_parameters_size
 from controlplane.orgs.models import Workspace
 from controlplane.runs.models import Log, TaskRun, TaskRunState
@@ -77,6 +78,14 @@ class BackgroundTaskCreated:
 class ClaimedTask:
     run: TaskRun
     lease_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class WaitingTaskClaim:
+    """A claim's answer: the runs, and how long to stay away when a long-poll was refused its wait."""
+
+    task_runs: list[ClaimedTask]
+    retry_after_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -206,27 +215,39 @@ def background_tasks_claim(
 
 def background_tasks_claim_waiting(
     *, worker_id: uuid.UUID, worker_name: str, task_keys: Sequence[str], capacity: int, wait_seconds: float
-) -> list[ClaimedTask]:
+) -> WaitingTaskClaim:
     """Claim; when nothing is due, wait up to `wait_seconds` for a run to be created or fall due.
 
     The wait holds no transaction: it sleeps on this process's wake signal and looks again
-    every half second for runs created through another replica or falling due.
+    every half second for runs created through another replica or falling due. It holds one
+    of this process's HTTP threads, so it shares the agents' cap on waiting claims
+    (core/long_polls.py): beyond it the claim answers at once, with `retry_after_seconds`
+    when it got nothing.
     """
     deadline = time.monotonic() + max(0.0, wait_seconds)
-    while True:
-        seen = generation()
-        claimed = background_tasks_claim(
-            worker_id=worker_id, worker_name=worker_name, task_keys=task_keys, capacity=capacity
-        )
-        if claimed:
-            return claimed
+    seen = generation()
+    claimed = background_tasks_claim(
+        worker_id=worker_id, worker_name=worker_name, task_keys=task_keys, capacity=capacity
+    )
+    if claimed or wait_seconds <= 0:
+        return WaitingTaskClaim(task_runs=claimed)
+    with LONG_POLLS.try_enter() as admitted:
+        if not admitted:
+            return WaitingTaskClaim(task_runs=[], retry_after_seconds=refused_retry_after_seconds())
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            seen = wait_for_wake(seen, min(LONG_POLL_RECHECK_SECONDS, remaining))
-            if _due(task_keys, timezone.now()).exists():
-                break
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return WaitingTaskClaim(task_runs=[])
+                seen = wait_for_wake(seen, min(LONG_POLL_RECHECK_SECONDS, remaining))
+                if _due(task_keys, timezone.now()).exists():
+                    break
+            seen = generation()
+            claimed = background_tasks_claim(
+                worker_id=worker_id, worker_name=worker_name, task_keys=task_keys, capacity=capacity
+            )
+            if claimed:
+                return WaitingTaskClaim(task_runs=claimed)
 
 
 @transaction.atomic

@@ -80,6 +80,39 @@ class ClaimSerializer(serializers.Serializer[Any]):
     wait_seconds = serializers.FloatField(min_value=0, max_value=MAX_WAIT_SECONDS, required=False, default=0)
 
 
+class ClaimedDeploymentSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    entrypoint = serializers.CharField()
+    source = serializers.DictField()  # type: ignore[assignment]  # a field named like Field.source
+    job_variables = serializers.DictField(help_text="Resolved: the pool's defaults, the deployment's, the run's.")
+
+
+class ClaimedFlowRunSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    infrastructure = serializers.CharField(help_text="The pool's type: what the agent starts the run on.")
+    name = serializers.CharField()
+    parameters = serializers.DictField()
+    tags = serializers.ListField(child=serializers.CharField())
+    epoch = serializers.IntegerField()
+    flow_name = serializers.CharField()
+    deployment = ClaimedDeploymentSerializer(allow_null=True)
+
+
+class ClaimedRunSerializer(serializers.Serializer[Any]):
+    flow_run = ClaimedFlowRunSerializer()
+    lease_expires_at = serializers.DateTimeField()
+    run_token = serializers.CharField(help_text="The run's own token, for its process instead of the agent's key.")
+
+
+class ClaimResultSerializer(serializers.Serializer[Any]):
+    runs = ClaimedRunSerializer(many=True)
+    retry_after_seconds = serializers.FloatField(
+        help_text="0, or, when the server refused this long-poll its wait (too many waiting) and it claimed "
+        "nothing: how long to wait before the next claim."
+    )
+
+
 class HeartbeatRunSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     epoch = serializers.IntegerField(min_value=0)
@@ -156,21 +189,28 @@ class AgentViewSet(mixins.ListModelMixin, WorkspaceViewSet):
         )
         return Response({"agent_id": str(agent.id), "timings": dispatch_timings().as_dict()})
 
-    @extend_schema(request=ClaimSerializer, responses={200: dict[str, Any]})
+    @extend_schema(request=ClaimSerializer, responses=ClaimResultSerializer)
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Take up to `capacity` due runs, each with a lease, a new epoch and a run token.
 
         With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is due or
-        the time is up (a long-poll), then answers (possibly `{"runs": []}`).
+        the time is up (a long-poll), then answers (possibly `{"runs": []}`). A server holds
+        only so many waiting claims at once: beyond that a long-poll answers at once, and when
+        it claimed nothing `retry_after_seconds` (> 0) says how long to wait before claiming again.
         """
         agent = self.get_object()
         data = ClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claimed = agent_claim_waiting(
+        answer = agent_claim_waiting(
             agent=agent, capacity=data.validated_data["capacity"], wait_seconds=data.validated_data["wait_seconds"]
         )
-        return Response({"runs": [claimed_run_body(item, pool=agent.pool) for item in claimed]})
+        return Response(
+            {
+                "runs": [claimed_run_body(item, pool=agent.pool) for item in answer.runs],
+                "retry_after_seconds": answer.retry_after_seconds,
+            }
+        )
 
     @extend_schema(request=HeartbeatSerializer, responses=HeartbeatResultSerializer)
     @action(detail=True, methods=["post"])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from controlplane.apikeys.models import RunToken
 from controlplane.apikeys.tokens import KeyKind, generate_key, hash_key, parse_key
 from controlplane.core.errors import NotFound
+from controlplane.core.long_polls import LONG_POLLS, refused_retry_after_seconds
 from controlplane.core.metrics import CLAIM_SECONDS
 from controlplane.flows.models import Deployment
 from controlplane.orgs.models import Workspace
@@ -51,6 +52,14 @@ class ClaimedRun:
     run: FlowRun
     lease_expires_at: datetime
     run_token: str
+
+
+@dataclass(frozen=True)
+class WaitingClaim:
+    """A claim's answer: the runs, and how long to stay away when a long-poll was refused its wait."""
+
+    runs: list[ClaimedRun]
+    retry_after_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -218,20 +227,29 @@ def agent_claim(*, agent: Agent, capacity: int) -> list[ClaimedRun]:
     return [ClaimedRun(run=run, lease_expires_at=lease_expires_at, run_token=secrets[run.pk]) for run in claimed]
 
 
-def agent_claim_waiting(*, agent: Agent, capacity: int, wait_seconds: float) -> list[ClaimedRun]:
+def agent_claim_waiting(*, agent: Agent, capacity: int, wait_seconds: float) -> WaitingClaim:
     """Claim; when nothing is due, wait up to `wait_seconds` for something to fall due (a long-poll).
 
     The wait holds no transaction and no locks: it sleeps on this process's wake signal
     (runs created or becoming due here end it at once) and looks again every second for
-    work that appeared through another replica.
+    work that appeared through another replica. It also holds one of this process's HTTP
+    threads, so only `TETHER_LONG_POLLS_PER_PROCESS` claims wait at once (core/long_polls.py):
+    beyond that the claim answers at once, with `retry_after_seconds` when it got nothing.
     """
     deadline = time.monotonic() + max(0.0, wait_seconds)
+    seen = push.generation()
+    claimed = agent_claim(agent=agent, capacity=capacity)
+    if claimed or wait_seconds <= 0:
+        return WaitingClaim(runs=claimed)
+    with LONG_POLLS.try_enter() as admitted:
+        if not admitted:
+            return WaitingClaim(runs=[], retry_after_seconds=refused_retry_after_seconds())
+        return WaitingClaim(runs=_claim_when_due(agent=agent, capacity=capacity, deadline=deadline, seen=seen))
+
+
+def _claim_when_due(*, agent: Agent, capacity: int, deadline: float, seen: int) -> list[ClaimedRun]:
     timings = dispatch_timings()
     while True:
-        seen = push.generation()
-        claimed = agent_claim(agent=agent, capacity=capacity)
-        if claimed:
-            return claimed
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -240,6 +258,10 @@ def agent_claim_waiting(*, agent: Agent, capacity: int, wait_seconds: float) -> 
             seen = push.generation()
             if any_due(agent, horizon=timezone.now() + timings.prefetch):
                 break
+        seen = push.generation()
+        claimed = agent_claim(agent=agent, capacity=capacity)
+        if claimed:
+            return claimed
 
 
 @transaction.atomic

@@ -441,7 +441,9 @@ export interface paths {
          * @description Take up to `capacity` due runs, each with a lease, a new epoch and a run token.
          *
          *     With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is due or
-         *     the time is up (a long-poll), then answers (possibly `{"runs": []}`).
+         *     the time is up (a long-poll), then answers (possibly `{"runs": []}`). A server holds
+         *     only so many waiting claims at once: beyond that a long-poll answers at once, and when
+         *     it claimed nothing `retry_after_seconds` (> 0) says how long to wait before claiming again.
          */
         post: operations["orgs_workspaces_agents_claim_create"];
         delete?: never;
@@ -1720,7 +1722,9 @@ export interface paths {
          *     With `wait_seconds` (≤ 30) and nothing due, the request waits until a run is queued or
          *     falls due, or the time is up (a long-poll). The answer carries the lease timings and,
          *     when nothing was claimed, `next_due_seconds`: how long until a queued run falls due
-         *     (null if none is queued), for workers that wait on pushed wake-ups instead.
+         *     (null if none is queued), for workers that wait on pushed wake-ups instead. A server
+         *     holds only so many waiting claims at once: beyond that a long-poll answers at once, and
+         *     when it claimed nothing `retry_after_seconds` (> 0) says how long to wait before claiming again.
          */
         post: operations["orgs_workspaces_task_workers_claim_create"];
         delete?: never;
@@ -2341,6 +2345,65 @@ export interface components {
              * @default 0
              */
             wait_seconds: number;
+        };
+        ClaimResult: {
+            runs: components["schemas"]["ClaimedRun"][];
+            /**
+             * Format: double
+             * @description 0, or, when the server refused this long-poll its wait (too many waiting) and it claimed nothing: how long to wait before the next claim.
+             */
+            retry_after_seconds: number;
+        };
+        ClaimedDeployment: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            entrypoint: string;
+            source: {
+                [key: string]: unknown;
+            };
+            /** @description Resolved: the pool's defaults, the deployment's, the run's. */
+            job_variables: {
+                [key: string]: unknown;
+            };
+        };
+        ClaimedFlowRun: {
+            /** Format: uuid */
+            id: string;
+            /** @description The pool's type: what the agent starts the run on. */
+            infrastructure: string;
+            name: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            tags: string[];
+            epoch: number;
+            flow_name: string;
+            deployment: components["schemas"]["ClaimedDeployment"] | null;
+        };
+        ClaimedRun: {
+            flow_run: components["schemas"]["ClaimedFlowRun"];
+            /** Format: date-time */
+            lease_expires_at: string;
+            /** @description The run's own token, for its process instead of the agent's key. */
+            run_token: string;
+        };
+        ClaimedTaskRun: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            task_key: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            parameters_ref: string;
+            result_storage: string;
+            tags: string[];
+            epoch: number;
+            run_count: number;
+            max_retries: number;
+            /** Format: date-time */
+            lease_expires_at: string;
         };
         /**
          * @description * `ENQUEUE` - Enqueue
@@ -3583,6 +3646,20 @@ export interface components {
              */
             wait_seconds: number;
         };
+        TaskWorkerClaimResult: {
+            /**
+             * Format: double
+             * @description When nothing was claimed: seconds until a queued run falls due; null if none is queued.
+             */
+            next_due_seconds: number | null;
+            task_runs: components["schemas"]["ClaimedTaskRun"][];
+            timings: components["schemas"]["TaskWorkerTimings"];
+            /**
+             * Format: double
+             * @description 0, or, when the server refused this long-poll its wait (too many waiting) and it claimed nothing: how long to wait before the next claim.
+             */
+            retry_after_seconds: number;
+        };
         TaskWorkerHeartbeatRequest: {
             /** Format: uuid */
             worker_id: string;
@@ -3596,6 +3673,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             epoch: number;
+        };
+        TaskWorkerTimings: {
+            heartbeat_seconds: number;
+            lease_seconds: number;
         };
         Timings: {
             heartbeat_seconds: number;
@@ -4691,9 +4772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ClaimResult"];
                 };
             };
         };
@@ -7299,9 +7378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TaskWorkerClaimResult"];
                 };
             };
         };

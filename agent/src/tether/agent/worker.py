@@ -31,6 +31,8 @@ logger = logging.getLogger("tether.agent")
 HTTP_TIMEOUT_SECONDS = 60.0
 # Answers that no retry will change: the key, the pool or the request is wrong.
 FATAL_STATUSES = frozenset({400, 401, 403, 422})
+# The longest the agent honours a server's `retry_after_seconds`: a wrong value must not park it.
+RETRY_AFTER_MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,18 @@ class Timings:
             long_poll_seconds=float(body.get("long_poll_seconds", 25)),
             prefetch_seconds=float(body.get("prefetch_seconds", 5)),
         )
+
+
+def retry_after_seconds(answer: dict[str, Any]) -> float:
+    """How long a claim's answer asks us to wait before the next claim (0: no wait asked).
+
+    The server holds only so many long-polls at once; one it refused answers at once, and,
+    when it claimed nothing, says when to come back. Claiming again at once would be a hot loop.
+    """
+    value = answer.get("retry_after_seconds")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return min(max(0.0, float(value)), RETRY_AFTER_MAX_SECONDS)
 
 
 def untrusted_certificate(exc: BaseException) -> bool:
@@ -224,9 +238,14 @@ class Agent:
             self.stats.count(claims=1)
             for run in claimed:
                 self._start(run)
+            refused_for = retry_after_seconds(answer)
             if len(claimed) < free and (pushed or wait == 0):
                 # Nothing more is due: sleep until a wake-up, a finished run, or the safety timer.
                 self._wait_for_wake(self.config.claim_interval)
+            elif not claimed and refused_for > 0:
+                # The server held no place for this long-poll: come back when it said (or on a wake-up).
+                logger.debug("Long-poll refused by a busy server; claiming again in %.1fs.", refused_for)
+                self._wait_for_wake(refused_for)
 
     def _wait_for_wake(self, timeout: float) -> None:
         # Short slices: the kernel may deliver SIGTERM to another thread, and Python then runs

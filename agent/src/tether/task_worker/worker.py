@@ -40,6 +40,20 @@ FATAL_STATUSES = frozenset({400, 401, 403, 404, 422})
 HEARTBEAT_NAP_SECONDS = 0.2
 # With pushed wake-ups, how long a worker sleeps at most before claiming again anyway.
 PUSHED_SAFETY_SECONDS = 10.0
+# The longest the worker honours a server's `retry_after_seconds`: a wrong value must not park it.
+RETRY_AFTER_MAX_SECONDS = 30.0
+
+
+def retry_after_seconds(answer: dict[str, Any]) -> float:
+    """How long a claim's answer asks us to wait before the next claim (0: no wait asked).
+
+    The server holds only so many long-polls at once; one it refused answers at once, and,
+    when it claimed nothing, says when to come back. Claiming again at once would be a hot loop.
+    """
+    value = answer.get("retry_after_seconds")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return min(max(0.0, float(value)), RETRY_AFTER_MAX_SECONDS)
 
 
 class TaskWorker:
@@ -189,10 +203,15 @@ class TaskWorker:
             claimed = answer.get("task_runs", [])
             for body_run in claimed:
                 self._start(Claimed.from_api(body_run))
+            refused_for = retry_after_seconds(answer)
             if pushed and not claimed:
                 next_due = answer.get("next_due_seconds")
                 due_in = float(next_due) if isinstance(next_due, (int, float)) else PUSHED_SAFETY_SECONDS
                 self._sleep_until_woken(min(PUSHED_SAFETY_SECONDS, due_in))
+            elif not claimed and refused_for > 0:
+                # The server held no place for this long-poll: come back when it said (or on a wake-up).
+                logger.debug("Long-poll refused by a busy server; claiming again in %.1fs.", refused_for)
+                self._sleep_until_woken(refused_for)
 
     def _start(self, run: Claimed) -> None:
         task = self.tasks.get(run.task_key)
