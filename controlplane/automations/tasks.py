@@ -56,7 +56,7 @@ def _send_wake_up() -> None:
 # batch of state changes) needs one wake-up, not one broker message per commit: commits set
 # a flag, and a thread sends one task per short window. A commit after the flag is cleared
 # sets it again, so no event waits for the periodic pass.
-WAKE_UP_WINDOW_SECONDS = 0.02
+WAKE_UP_WINDOW_SECONDS = 0.1
 _wake_up_wanted = threading.Event()
 _waker_lock = threading.Lock()
 _waker: threading.Thread | None = None

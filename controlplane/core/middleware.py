@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from controlplane.core.around import AroundMiddleware
 from controlplane.core.errors import error_body
@@ -38,3 +41,20 @@ class BodySizeLimitMiddleware(AroundMiddleware):
 
     def refuse(self, request: HttpRequest) -> HttpResponseBase | None:
         return _refusal(request) or _unstorable_query(request)
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware with the storage made on first use.
+
+    Building it (a cookie and a session backend) for every request showed in profiles of the
+    API, whose calls never use messages; sign-in flows that do get the same storage as before.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        stored = getattr(request, "_messages", None)
+        if isinstance(stored, SimpleLazyObject) and stored._wrapped is empty:  # type: ignore[attr-defined]
+            return response  # never used: nothing to save
+        return super().process_response(request, response)
