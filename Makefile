@@ -80,7 +80,7 @@ pytest: setup services
 race: setup services
 	TETHER_RACE_RUNS=2000 $(TEST_ENV) $(BIN)/pytest tests/e2e/test_dispatch_race.py -q
 
-# RELIABILITY 40 in full: 200 simulated agents and 20 UI users for 10 minutes (tests/load; `make test` runs 45 s of it).
+# RELIABILITY 40 in full: 200 simulated agents and 20 UI users for 10 minutes (tests/load; `make test` runs 30 s of it).
 load: setup services
 	$(TEST_ENV) $(PY) -m tests.load.run --minutes 10
 

@@ -1,4 +1,4 @@
-"""Issue 6, acceptance 2: ten agents racing for 2,000 runs (400 in `make test`); every run executes exactly once.
+"""Issue 6, acceptance 2: ten agents racing for 2,000 runs (250 in `make test`); every run executes exactly once.
 
 The runs are created through the API first; then ten real `tether agent start` processes
 (seven woken by WebSocket push, three claiming by long-poll) race for them. Each run's flow opens
@@ -41,9 +41,9 @@ AGENTS = 10
 LONG_POLL_AGENTS = 3
 # Each run starts a Python engine process (~0.36 CPU-s per run with the server's share), so the
 # acceptance number, 2,000, takes about six minutes of an idle 2-core machine: more than `make test`
-# can give one test. `make test` races 400 runs; `TETHER_RACE_RUNS=2000` runs the full acceptance
+# can give one test. `make test` races 250 runs; `TETHER_RACE_RUNS=2000` runs the full acceptance
 # (`make race`), and the closing notes quote that run.
-RUNS = int(os.environ.get("TETHER_RACE_RUNS", "400"))
+RUNS = int(os.environ.get("TETHER_RACE_RUNS", "250"))
 # Per agent: enough engines in flight to keep two loaded cores busy, few enough not to thrash them.
 LIMIT_PER_AGENT = 2
 # The race is CPU-bound (about 0.35 CPU-seconds a run, see docs/dispatch.md), so its length follows

@@ -16,7 +16,7 @@ from tests.load.stack import run_load
 
 pytestmark = pytest.mark.e2e
 
-SECONDS = float(os.environ.get("TETHER_LOAD_TEST_SECONDS", "45"))
+SECONDS = float(os.environ.get("TETHER_LOAD_TEST_SECONDS", "30"))
 
 
 # Set-up (a fresh database, migrations) and the load's own wind-down take minutes on a busy 2-core box.
