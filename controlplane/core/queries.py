@@ -28,6 +28,7 @@ def unique_row(queryset: models.QuerySet[M]) -> M | None:
 @dataclass(frozen=True)
 class _JoinedLookup:
     sql: str
+    pk_field: models.Field[Any, Any]
     parent_model: type[models.Model]
     child_attnames: list[str]
     parent_attnames: list[str]
@@ -57,6 +58,7 @@ def _joined_lookup(model: type[models.Model], parent: str) -> _JoinedLookup:
     )
     return _JoinedLookup(
         sql,
+        model._meta.pk,
         parent_model,
         [field.attname for field in child_fields],
         [field.attname for field in parent_fields],
@@ -72,8 +74,9 @@ def workspace_row_with_parent(model: type[M], parent: str, pk: uuid.UUID) -> M |
     is created from is looked up on the busiest write path.
     """
     lookup = _joined_lookup(model, parent)
+    keys = (pk, current_workspace_id())  # both UUIDs, stored as the backend stores them (hex text on SQLite)
     with connection.cursor() as cursor:
-        cursor.execute(lookup.sql, [pk, current_workspace_id()])
+        cursor.execute(lookup.sql, [lookup.pk_field.get_db_prep_value(value, connection) for value in keys])
         row = cursor.fetchone()
     if row is None:
         return None
