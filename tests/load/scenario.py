@@ -47,8 +47,8 @@ class LoadConfig:
     seconds: float = 300.0
     pools: int = 10
     heartbeat_seconds: float = 5.0
-    # Real agents claim on a wake-up and on a 5 s safety timer (tether.agent.config.DEFAULT_CLAIM_INTERVAL).
-    claim_interval_seconds: float = 5.0
+    # Real agents claim on a wake-up and on a 15 s safety timer (tether.agent.config.DEFAULT_CLAIM_INTERVAL).
+    claim_interval_seconds: float = 15.0
     # Agents behind a WebSocket-refusing proxy: they long-poll for good. (Every agent long-polls
     # while its channel is not open; the server holds only TETHER_LONG_POLLS_PER_PROCESS of
     # them at once and answers the others at once with `retry_after_seconds`.)

@@ -208,9 +208,10 @@ def watch(client: Client, flow_run_id: str, *, interval: float = 1.0) -> int:
 def _agent_config(args: argparse.Namespace) -> Any:
     import os
 
-    from tether.agent.config import AgentConfig
+    from tether.agent.config import DEFAULT_CLAIM_INTERVAL, AgentConfig
     from tether.agent.errors import ConfigError
 
+    claim_interval = getattr(args, "claim_interval", None)
     try:
         return AgentConfig.build(
             environ=os.environ,
@@ -222,7 +223,7 @@ def _agent_config(args: argparse.Namespace) -> Any:
             websocket=not getattr(args, "no_websocket", False),
             grace_seconds=getattr(args, "grace_seconds", 10.0),
             drain_timeout=getattr(args, "drain_timeout", 300.0),
-            claim_interval=getattr(args, "claim_interval", 5.0),
+            claim_interval=DEFAULT_CLAIM_INTERVAL if claim_interval is None else claim_interval,
         )
     except ConfigError as exc:
         raise SystemExit(f"tether agent: {exc}") from None
@@ -307,7 +308,7 @@ def _add_agent_commands(commands: Any) -> None:
         "--drain-timeout", type=float, default=300.0, help="on SIGTERM, how long runs may finish (default 300)"
     )
     start.add_argument("--no-websocket", action="store_true", help="never open the WebSocket: claim by long-poll")
-    start.add_argument("--claim-interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    start.add_argument("--claim-interval", type=float, default=None, help=argparse.SUPPRESS)
     start.add_argument("--log-level", default="INFO", help="DEBUG, INFO (default), WARNING or ERROR")
     start.set_defaults(handler=_agent_start)
     check = agent_commands.add_parser("check", help="diagnose DNS, TCP, TLS, proxy, WebSocket, clock and key")

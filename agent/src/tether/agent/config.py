@@ -20,7 +20,9 @@ _NAME_FORBIDDEN = re.compile(r"[/%&<>\x00-\x1f\x7f]")
 DEFAULT_LIMIT = 4
 DEFAULT_GRACE_SECONDS = 10.0
 DEFAULT_DRAIN_TIMEOUT = 300.0
-DEFAULT_CLAIM_INTERVAL = 5.0
+# With the WebSocket open a claim follows every wake-up (and every finished run); this timer is
+# only the safety net for a lost push. Prefect's workers poll every 10 s; idle fleets cost little.
+DEFAULT_CLAIM_INTERVAL = 15.0
 
 
 def default_work_dir() -> Path:
