@@ -126,6 +126,11 @@ class LoadResult:
     def error_rate(self) -> float:
         return self.recorder.errors / max(1, self.recorder.requests)
 
+    @property
+    def p95_seconds(self) -> float:
+        every = self.recorder.all_latencies()
+        return percentile(every, 0.95) if every else 0.0
+
     def print_report(self) -> None:
         """The figures as `BENCH load.*` lines, then a table per request kind."""
         recorder = self.recorder
