@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from tether._api import Client, backoff_delay
+from tether._claims import retry_after_seconds
 from tether._version import __version__
 from tether.agent.config import AgentConfig
 from tether.agent.control import ControlChannel
@@ -31,8 +32,6 @@ logger = logging.getLogger("tether.agent")
 HTTP_TIMEOUT_SECONDS = 60.0
 # Answers that no retry will change: the key, the pool or the request is wrong.
 FATAL_STATUSES = frozenset({400, 401, 403, 422})
-# The longest the agent honours a server's `retry_after_seconds`: a wrong value must not park it.
-RETRY_AFTER_MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,18 +49,6 @@ class Timings:
             long_poll_seconds=float(body.get("long_poll_seconds", 25)),
             prefetch_seconds=float(body.get("prefetch_seconds", 5)),
         )
-
-
-def retry_after_seconds(answer: dict[str, Any]) -> float:
-    """How long a claim's answer asks us to wait before the next claim (0: no wait asked).
-
-    The server holds only so many long-polls at once; one it refused answers at once, and,
-    when it claimed nothing, says when to come back. Claiming again at once would be a hot loop.
-    """
-    value = answer.get("retry_after_seconds")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0.0
-    return min(max(0.0, float(value)), RETRY_AFTER_MAX_SECONDS)
 
 
 def untrusted_certificate(exc: BaseException) -> bool:

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from tether._api import Client, backoff_delay
+from tether._claims import retry_after_seconds
 from tether._signal_channel import SignalChannel, workspace_channel_url
 from tether._version import __version__
 from tether.exceptions import APIError
@@ -40,20 +41,6 @@ FATAL_STATUSES = frozenset({400, 401, 403, 404, 422})
 HEARTBEAT_NAP_SECONDS = 0.2
 # With pushed wake-ups, how long a worker sleeps at most before claiming again anyway.
 PUSHED_SAFETY_SECONDS = 10.0
-# The longest the worker honours a server's `retry_after_seconds`: a wrong value must not park it.
-RETRY_AFTER_MAX_SECONDS = 30.0
-
-
-def retry_after_seconds(answer: dict[str, Any]) -> float:
-    """How long a claim's answer asks us to wait before the next claim (0: no wait asked).
-
-    The server holds only so many long-polls at once; one it refused answers at once, and,
-    when it claimed nothing, says when to come back. Claiming again at once would be a hot loop.
-    """
-    value = answer.get("retry_after_seconds")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0.0
-    return min(max(0.0, float(value)), RETRY_AFTER_MAX_SECONDS)
 
 
 class TaskWorker:
